@@ -1,0 +1,229 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/go-sqlite"
+	gormsqlite "github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	gormlogger "gorm.io/gorm/logger"
+
+	"github.com/statusgate/statusgate/migrations"
+)
+
+// Dialect names the SQL flavour of a store.
+type Dialect = migrations.Dialect
+
+// The two stores statusgate runs on.
+const (
+	SQLite   = migrations.SQLite
+	Postgres = migrations.Postgres
+)
+
+// Sentinel errors the storage boundary translates gorm's into, so domain packages can
+// turn them into their own not-found and conflict errors.
+var (
+	ErrNotFound  = gorm.ErrRecordNotFound
+	ErrDuplicate = gorm.ErrDuplicatedKey
+)
+
+// DB is an open store.
+type DB struct {
+	gorm    *gorm.DB
+	dialect Dialect
+	logger  *slog.Logger
+}
+
+// Options tune Open. The zero value is fine.
+type Options struct {
+	Logger *slog.Logger
+	// MaxOpenConns caps the PostgreSQL pool (SQLite always writes through one connection).
+	MaxOpenConns int
+}
+
+// Open connects to the store named by rawURL ("sqlite://<path>" or "postgres://...")
+// and applies pending migrations.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         gormlogger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Every multi-statement write opens its own transaction through InTx; gorm's
+		// implicit per-statement transactions would only add round trips.
+		SkipDefaultTransaction: true,
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   Dialect
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		path := strings.TrimPrefix(rawURL, "sqlite://")
+		if path == "" {
+			return nil, errors.New("database url: sqlite:// needs a file path, e.g. sqlite://./data/statusgate.db")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("creating the folder of %s: %w", path, err)
+		}
+		dialector = gormsqlite.Open(sqliteDSN(path))
+		dialect = SQLite
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		dialector = postgres.Open(rawURL)
+		dialect = Postgres
+	default:
+		return nil, fmt.Errorf("database url %q: want sqlite://<path> or postgres://...", redactURL(rawURL))
+	}
+	g, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s database: %w", dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("opening %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// SQLite allows one writer; one connection makes every write wait its turn in
+		// Go instead of failing with SQLITE_BUSY, and serializes concurrent webhooks.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = 20
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	db := &DB{gorm: g, dialect: dialect, logger: logger}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connecting to %s database: %w", dialect, err)
+	}
+	if err := migrations.Apply(ctx, sqlDB, dialect, logger); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN turns a path into a DSN with the settings SQLite needs to be a safe store:
+// foreign keys enforced, WAL so readers do not block the writer, a busy timeout,
+// synchronous=FULL because a 2xx promises the change survives a power cut, and
+// immediate transactions so a transaction never fails half-way upgrading its lock.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// redactURL keeps a password out of error messages and logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable>"
+	}
+	return u.Redacted()
+}
+
+// Dialect reports which store this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the underlying *sql.DB (migrations, health checks, tests).
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.gorm.DB()
+	return s
+}
+
+// Ping checks that the store answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.SQL().PingContext(ctx)
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL().Close() }
+
+type txKey struct{}
+
+// InTx runs fn in one transaction and commits it if fn returns nil. The context fn
+// receives carries the transaction: every Conn(ctx) inside fn uses it. A nested InTx
+// joins the outer transaction, so a domain method that owns its transaction can also
+// take part in a larger one.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// Conn returns the transaction carried by ctx, or the pool bound to ctx.
+func (db *DB) Conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// ForUpdate locks the rows q selects until the transaction ends. PostgreSQL needs the
+// row lock; SQLite has one writer at a time, so its immediate transaction already
+// serializes the same work.
+func (db *DB) ForUpdate(q *gorm.DB) *gorm.DB {
+	if db.dialect == Postgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
+}
+
+// IsUnavailable reports whether err means the store cannot be reached or is too busy
+// right now, as opposed to a bug or a bad query. Such errors answer 503 + Retry-After.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		netErr     net.Error
+		connectErr *pgconn.ConnectError
+		sqliteErr  *sqlite.Error
+	)
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &sqliteErr):
+		code := sqliteErr.Code() & 0xff // primary result code
+		return code == 5 || code == 6    // SQLITE_BUSY, SQLITE_LOCKED
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection exceptions, 57P0x the server shutting down, 53 out of resources.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "53")
+	}
+	return false
+}
