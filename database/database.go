@@ -38,8 +38,9 @@ const (
 // Sentinel errors the storage boundary translates gorm's into, so domain packages can
 // turn them into their own not-found and conflict errors.
 var (
-	ErrNotFound  = gorm.ErrRecordNotFound
-	ErrDuplicate = gorm.ErrDuplicatedKey
+	ErrNotFound   = gorm.ErrRecordNotFound
+	ErrDuplicate  = gorm.ErrDuplicatedKey
+	ErrForeignKey = gorm.ErrForeignKeyViolated
 )
 
 // DB is an open store.
@@ -218,7 +219,7 @@ func IsUnavailable(err error) bool {
 		return true
 	case errors.As(err, &sqliteErr):
 		code := sqliteErr.Code() & 0xff // primary result code
-		return code == 5 || code == 6    // SQLITE_BUSY, SQLITE_LOCKED
+		return code == 5 || code == 6   // SQLITE_BUSY, SQLITE_LOCKED
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

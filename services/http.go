@@ -1,0 +1,188 @@
+package services
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/orgs"
+	"github.com/statusgate/statusgate/rest"
+)
+
+// Register adds the services and posts routes to the authenticated /api/v1 group.
+func (s *Store) Register(g *echo.Group) {
+	g.POST("/services", s.handleCreate)
+	g.GET("/services", s.handleList)
+	g.GET("/services/:id", s.handleGet)
+	g.PATCH("/services/:id", s.handleUpdate)
+	g.DELETE("/services/:id", s.handleDelete)
+	g.PUT("/services/:id/status", s.handleSetStatus)
+	g.GET("/posts", s.handleListPosts)
+	g.POST("/posts", s.handleCreatePost)
+}
+
+func (s *Store) handleCreate(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	var in CreateInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	svc, err := s.Create(c.Request().Context(), p.OrgID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, svc)
+}
+
+func (s *Store) handleList(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	page, err := rest.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.List(c.Request().Context(), p.OrgID, page)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(list) > 0 {
+		next = rest.NextCursor(page, len(list), list[len(list)-1].ID)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"services": list, "next_cursor": next})
+}
+
+func (s *Store) handleGet(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "service")
+	if err != nil {
+		return err
+	}
+	svc, err := s.Get(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, svc)
+}
+
+func (s *Store) handleUpdate(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "service")
+	if err != nil {
+		return err
+	}
+	var in UpdateInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	svc, err := s.Update(c.Request().Context(), p.OrgID, id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, svc)
+}
+
+func (s *Store) handleDelete(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "service")
+	if err != nil {
+		return err
+	}
+	if err := s.Delete(c.Request().Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// StatusInput is the body of PUT /api/v1/services/{id}/status.
+type StatusInput struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// StatusAnswer is what a manual status change answers.
+type StatusAnswer struct {
+	Service        Service        `json:"service"`
+	PreviousStatus mapping.Status `json:"previous_status"`
+	NewStatus      mapping.Status `json:"new_status"`
+	Changed        bool           `json:"changed"`
+}
+
+func (s *Store) handleSetStatus(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "service")
+	if err != nil {
+		return err
+	}
+	var in StatusInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	to, ok := mapping.ParseStatus(in.Status)
+	if !ok {
+		return apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", strings.TrimSpace(in.Status))
+	}
+	res, err := s.Transition(c.Request().Context(), TransitionInput{
+		OrgID: p.OrgID, ServiceID: id, To: to, Message: in.Message, Source: SourceManual,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, StatusAnswer{Service: res.Service, PreviousStatus: res.Previous, NewStatus: res.New, Changed: res.Changed})
+}
+
+func (s *Store) handleListPosts(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	page, err := rest.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	posts, err := s.ListPosts(c.Request().Context(), p.OrgID, PostFilter{}, page)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(posts) > 0 {
+		next = rest.NextCursor(page, len(posts), posts[len(posts)-1].ID)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"posts": posts, "next_cursor": next})
+}
+
+func (s *Store) handleCreatePost(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	var in PostInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	post, err := s.CreatePost(c.Request().Context(), p.OrgID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, post)
+}

@@ -1,0 +1,170 @@
+package services
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/rest"
+)
+
+// Service is one thing whose status statusgate tracks.
+type Service struct {
+	ID                   uuid.UUID      `json:"id"`
+	OrgID                uuid.UUID      `json:"-"`
+	Name                 string         `json:"name"`
+	Description          string         `json:"description"`
+	Status               mapping.Status `json:"status"`
+	StatusChangedAt      time.Time      `json:"status_changed_at"`
+	Public               bool           `json:"public"`
+	SLATarget            *float64       `json:"sla_target"`
+	DegradedCountsAsDown bool           `json:"degraded_counts_as_down"`
+	CreatedAt            time.Time      `json:"created_at"`
+	UpdatedAt            time.Time      `json:"updated_at"`
+}
+
+// Ref is the short form of a service that other answers embed.
+type Ref struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+}
+
+// Ref returns the short form of s.
+func (s Service) Ref() Ref { return Ref{ID: s.ID, Name: s.Name} }
+
+// CreateInput is the body of POST /api/v1/services.
+type CreateInput struct {
+	Name                 string   `json:"name"`
+	Description          string   `json:"description"`
+	Public               *bool    `json:"public"`
+	SLATarget            *float64 `json:"sla_target"`
+	DegradedCountsAsDown bool     `json:"degraded_counts_as_down"`
+}
+
+// Validate checks a new service.
+func (in *CreateInput) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	if err := validateName(in.Name); err != nil {
+		return err
+	}
+	if err := validateDescription(in.Description); err != nil {
+		return err
+	}
+	return validateSLATarget(in.SLATarget)
+}
+
+// UpdateInput is the body of PATCH /api/v1/services/{id}: absent fields stay as they
+// are; "sla_target": null clears the target.
+type UpdateInput struct {
+	Name                 *string                `json:"name"`
+	Description          *string                `json:"description"`
+	Public               *bool                  `json:"public"`
+	SLATarget            rest.Nullable[float64] `json:"sla_target"`
+	DegradedCountsAsDown *bool                  `json:"degraded_counts_as_down"`
+}
+
+// Validate checks an update.
+func (in *UpdateInput) Validate() error {
+	if in.Name != nil {
+		*in.Name = strings.TrimSpace(*in.Name)
+		if err := validateName(*in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if err := validateDescription(*in.Description); err != nil {
+			return err
+		}
+	}
+	return validateSLATarget(in.SLATarget.Value)
+}
+
+func validateName(name string) error {
+	if name == "" {
+		return apierr.Invalid("name", "name is required")
+	}
+	if utf8.RuneCountInString(name) > 200 {
+		return apierr.Invalid("name", "name must be at most 200 characters")
+	}
+	return nil
+}
+
+func validateDescription(d string) error {
+	if utf8.RuneCountInString(d) > 2000 {
+		return apierr.Invalid("description", "description must be at most 2000 characters")
+	}
+	return nil
+}
+
+func validateSLATarget(t *float64) error {
+	if t != nil && (*t <= 0 || *t > 100) {
+		return apierr.Invalid("sla_target", "sla_target must be a percentage above 0 and at most 100, e.g. 99.9")
+	}
+	return nil
+}
+
+// nameKey is the form names are compared in: case-insensitive, outer spaces ignored.
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// IncidentPolicy is a receiver's auto_incidents setting, carried with a change so the
+// incidents package can act on it without importing receiver.
+type IncidentPolicy struct {
+	Enabled          bool   `json:"enabled"`
+	Severity         string `json:"severity,omitempty"`
+	OpenAfterSeconds int    `json:"open_after_seconds"`
+}
+
+// Change sources.
+const (
+	SourceWebhook = "webhook"
+	SourceManual  = "manual"
+)
+
+// TransitionInput asks for a service to be put into a status.
+type TransitionInput struct {
+	OrgID     uuid.UUID
+	ServiceID uuid.UUID
+	To        mapping.Status
+	Message   string
+	// Source is SourceWebhook or SourceManual; ReceiverID and DeliveryID say which
+	// webhook caused it.
+	Source     string
+	ReceiverID *uuid.UUID
+	DeliveryID *uuid.UUID
+	// EventTime is when the sender says the event happened; zero when unknown. An event
+	// older than the service's last change is stale and changes nothing.
+	EventTime time.Time
+	Incidents IncidentPolicy
+}
+
+// TransitionResult says what Transition did.
+type TransitionResult struct {
+	Service  Service // as it is after the call
+	Previous mapping.Status
+	New      mapping.Status
+	Changed  bool
+	// Stale is true when the event was older than the service's last change.
+	Stale bool
+}
+
+// Change is what a ChangeFunc is told about a status change.
+type Change struct {
+	Service    Service // after the change
+	From       mapping.Status
+	To         mapping.Status
+	At         time.Time
+	Message    string
+	Source     string
+	ReceiverID *uuid.UUID
+	DeliveryID *uuid.UUID
+	Incidents  IncidentPolicy
+}
+
+// ChangeFunc reacts to a status change inside the transaction of the change: if it
+// returns an error, the change and everything else that followed it roll back.
+type ChangeFunc func(ctx context.Context, ch Change) error

@@ -1,0 +1,257 @@
+package services_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/services"
+)
+
+func newServer(t *testing.T, db *database.DB) (*apitest.Server, *services.Store) {
+	t.Helper()
+	store := services.NewStore(db, services.Options{})
+	return apitest.New(t, db, store.Register), store
+}
+
+func TestServicesAPI(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		srv, _ := newServer(t, db)
+
+		created := srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "Pushmail Email Delivery", "sla_target": 99.9})
+		if created.Status != http.StatusCreated {
+			t.Fatalf("create: status %d, want 201: %s", created.Status, created.Body)
+		}
+		var svc services.Service
+		created.JSON(t, &svc)
+		if svc.Status != mapping.Operational || svc.Name != "Pushmail Email Delivery" || !svc.Public {
+			t.Fatalf("new service = %+v, want operational, public, named", svc)
+		}
+
+		t.Run("name is unique case-insensitively", func(t *testing.T) {
+			a := srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "  pushmail email DELIVERY "})
+			if a.Status != http.StatusConflict || a.ErrorCode(t) != "conflict" {
+				t.Fatalf("duplicate name: %d %s, want 409 conflict", a.Status, a.Body)
+			}
+		})
+		t.Run("validation names the field", func(t *testing.T) {
+			a := srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "x", "sla_target": 101})
+			if a.Status != http.StatusUnprocessableEntity || a.ErrorCode(t) != "validation_failed" {
+				t.Fatalf("bad sla_target: %d %s, want 422 validation_failed", a.Status, a.Body)
+			}
+			if f, _ := a.Map(t)["error"].(map[string]any)["field"].(string); f != "sla_target" {
+				t.Fatalf("error.field = %q, want sla_target", f)
+			}
+			a = srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "x", "colour": "red"})
+			if a.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("unknown field: %d %s, want 422", a.Status, a.Body)
+			}
+			a = srv.Admin(http.MethodPost, "/api/v1/services", `{"name":`)
+			if a.Status != http.StatusBadRequest || a.ErrorCode(t) != "invalid_json" {
+				t.Fatalf("broken JSON: %d %s, want 400 invalid_json", a.Status, a.Body)
+			}
+		})
+		t.Run("patch clears sla_target with null", func(t *testing.T) {
+			a := srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), `{"sla_target": null, "description": "mail"}`)
+			var got services.Service
+			a.JSON(t, &got)
+			if a.Status != http.StatusOK || got.SLATarget != nil || got.Description != "mail" || got.Name != svc.Name {
+				t.Fatalf("patch: %d %+v, want sla_target cleared, description set, name kept", a.Status, got)
+			}
+		})
+		t.Run("manual status goes through Transition and writes a post", func(t *testing.T) {
+			a := srv.Admin(http.MethodPut, "/api/v1/services/"+svc.ID.String()+"/status", map[string]any{"status": " DOWN ", "message": "Mail queue stuck"})
+			m := a.Map(t)
+			if a.Status != http.StatusOK || m["previous_status"] != "operational" || m["new_status"] != "down" || m["changed"] != true {
+				t.Fatalf("set status: %d %v", a.Status, m)
+			}
+			posts := srv.Admin(http.MethodGet, "/api/v1/posts", nil).Map(t)["posts"].([]any)
+			if len(posts) != 1 {
+				t.Fatalf("posts = %v, want one", posts)
+			}
+			p := posts[0].(map[string]any)
+			if p["body"] != "Mail queue stuck" || p["to_status"] != "down" || p["from_status"] != "operational" {
+				t.Fatalf("post = %v", p)
+			}
+			a = srv.Admin(http.MethodPut, "/api/v1/services/"+svc.ID.String()+"/status", map[string]any{"status": "purple"})
+			if a.Status != http.StatusUnprocessableEntity || a.ErrorCode(t) != "validation_failed" {
+				t.Fatalf("bad status: %d %s", a.Status, a.Body)
+			}
+		})
+		t.Run("viewer reads but cannot write", func(t *testing.T) {
+			if a := srv.Do(http.MethodGet, "/api/v1/services", srv.ViewerKey, nil); a.Status != http.StatusOK {
+				t.Fatalf("viewer list: %d", a.Status)
+			}
+			a := srv.Do(http.MethodPost, "/api/v1/services", srv.ViewerKey, map[string]any{"name": "y"})
+			if a.Status != http.StatusForbidden || a.ErrorCode(t) != "forbidden" {
+				t.Fatalf("viewer create: %d %s, want 403 forbidden", a.Status, a.Body)
+			}
+		})
+		t.Run("no key or a wrong key is unauthorized", func(t *testing.T) {
+			for _, key := range []string{"", "sgk_nope"} {
+				a := srv.Do(http.MethodGet, "/api/v1/services", key, nil)
+				if a.Status != http.StatusUnauthorized || a.ErrorCode(t) != "unauthorized" {
+					t.Fatalf("key %q: %d %s, want 401 unauthorized", key, a.Status, a.Body)
+				}
+			}
+		})
+		t.Run("another organization sees not found", func(t *testing.T) {
+			_, otherKey, err := srv.Orgs.CreateOrg(context.Background(), "other", "Other")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
+				a := srv.Do(m, "/api/v1/services/"+svc.ID.String(), otherKey, map[string]any{})
+				if a.Status != http.StatusNotFound || a.ErrorCode(t) != "not_found" {
+					t.Fatalf("%s as other org: %d %s, want 404", m, a.Status, a.Body)
+				}
+			}
+			list := srv.Do(http.MethodGet, "/api/v1/services", otherKey, nil).Map(t)["services"].([]any)
+			if len(list) != 0 {
+				t.Fatalf("other org lists %d services, want 0", len(list))
+			}
+		})
+		t.Run("paging walks every service once", func(t *testing.T) {
+			for i := 0; i < 4; i++ {
+				srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": fmt.Sprintf("svc-%d", i)})
+			}
+			seen := map[string]bool{}
+			cursor := ""
+			for pages := 0; ; pages++ {
+				m := srv.Admin(http.MethodGet, "/api/v1/services?limit=2"+cursor, nil).Map(t)
+				for _, s := range m["services"].([]any) {
+					id := s.(map[string]any)["id"].(string)
+					if seen[id] {
+						t.Fatalf("service %s on two pages", id)
+					}
+					seen[id] = true
+				}
+				if m["next_cursor"] == nil {
+					break
+				}
+				cursor = "&cursor=" + m["next_cursor"].(string)
+				if pages > 5 {
+					t.Fatal("paging does not end")
+				}
+			}
+			if len(seen) != 5 {
+				t.Fatalf("paged through %d services, want 5", len(seen))
+			}
+		})
+		t.Run("delete", func(t *testing.T) {
+			if a := srv.Admin(http.MethodDelete, "/api/v1/services/"+svc.ID.String(), nil); a.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", a.Status, a.Body)
+			}
+			if a := srv.Admin(http.MethodGet, "/api/v1/services/"+svc.ID.String(), nil); a.Status != http.StatusNotFound {
+				t.Fatalf("get after delete: %d", a.Status)
+			}
+		})
+	})
+}
+
+// Concurrent transitions of one service must serialize: every history interval starts
+// in the status the previous one was in, and the intervals chain without gaps.
+func TestTransitionSerializesConcurrentChanges(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		store := services.NewStore(db, services.Options{})
+		orgID := mustOrg(t, db)
+		svc, err := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 60
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			changed int
+		)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				to := mapping.Down
+				if i%2 == 1 {
+					to = mapping.Operational
+				}
+				res, err := store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: to, Source: services.SourceManual})
+				if err != nil {
+					t.Errorf("transition %d: %v", i, err)
+					return
+				}
+				if res.Changed {
+					if res.Previous == res.New {
+						t.Errorf("changed from %s to itself", res.Previous)
+					}
+					mu.Lock()
+					changed++
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		var rows []struct {
+			Status    string
+			StartedAt time.Time
+			EndedAt   *time.Time
+		}
+		if err := db.Conn(ctx).Table("status_history").Where("service_id = ?", svc.ID).Order("started_at, id").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != changed+1 {
+			t.Fatalf("history has %d rows, want %d (creation + %d changes)", len(rows), changed+1, changed)
+		}
+		for i := 1; i < len(rows); i++ {
+			if rows[i].Status == rows[i-1].Status {
+				t.Fatalf("history row %d repeats status %s", i, rows[i].Status)
+			}
+			if rows[i-1].EndedAt == nil || !rows[i-1].EndedAt.Equal(rows[i].StartedAt) {
+				t.Fatalf("interval %d ends at %v, next starts at %v", i-1, rows[i-1].EndedAt, rows[i].StartedAt)
+			}
+		}
+		if rows[len(rows)-1].EndedAt != nil {
+			t.Fatal("the current interval is closed")
+		}
+		got, _ := store.Get(ctx, orgID, svc.ID)
+		if string(got.Status) != rows[len(rows)-1].Status {
+			t.Fatalf("service is %s but history ends in %s", got.Status, rows[len(rows)-1].Status)
+		}
+	})
+}
+
+func TestTransitionIgnoresStaleEvents(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+		store := services.NewStore(db, services.Options{NowFunc: func() time.Time { return now }})
+		orgID := mustOrg(t, db)
+		svc, _ := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
+		res, err := store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: mapping.Down, EventTime: now.Add(-time.Minute)})
+		if err != nil || !res.Stale || res.Changed {
+			t.Fatalf("older event: %+v, %v; want stale, unchanged", res, err)
+		}
+		res, err = store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: mapping.Down, EventTime: now})
+		if err != nil || res.Stale || !res.Changed {
+			t.Fatalf("event at the last change: %+v, %v; want changed", res, err)
+		}
+	})
+}
+
+func mustOrg(t *testing.T, db *database.DB) uuid.UUID {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	if err := db.Conn(context.Background()).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
+		id, "org-"+id.String()[:8], "Org", time.Now().UTC()).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -1,0 +1,325 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/rest"
+)
+
+type serviceRow struct {
+	ID                   uuid.UUID
+	OrgID                uuid.UUID
+	Name                 string
+	NameKey              string
+	Description          string
+	Status               string
+	StatusChangedAt      time.Time
+	Public               bool
+	SLATarget            *float64 `gorm:"column:sla_target"`
+	DegradedCountsAsDown bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+func (serviceRow) TableName() string { return "services" }
+
+func (r serviceRow) toService() Service {
+	return Service{
+		ID: r.ID, OrgID: r.OrgID, Name: r.Name, Description: r.Description,
+		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(),
+		Public: r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type historyRow struct {
+	ID         uuid.UUID
+	ServiceID  uuid.UUID
+	Status     string
+	StartedAt  time.Time
+	EndedAt    *time.Time
+	Source     string
+	ReceiverID *uuid.UUID
+	DeliveryID *uuid.UUID
+	Message    string
+}
+
+func (historyRow) TableName() string { return "status_history" }
+
+// Store keeps services, their history and their posts.
+type Store struct {
+	db          *database.DB
+	now         func() time.Time
+	changeFuncs []ChangeFunc
+}
+
+// Options configure a Store.
+type Options struct {
+	// NowFunc is the clock; time.Now when nil. Tests drive it to check SLA figures.
+	NowFunc func() time.Time
+	// ChangeFuncs run, in order, inside the transaction of every status change.
+	ChangeFuncs []ChangeFunc
+}
+
+// NewStore returns a Store.
+func NewStore(db *database.DB, opts Options) *Store {
+	now := opts.NowFunc
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, now: now, changeFuncs: opts.ChangeFuncs}
+}
+
+// Now returns the store's clock reading, in UTC at the stores' microsecond precision.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+var errServiceNotFound = apierr.NotFound("service")
+
+// ErrNameTaken answers a second service with the same name in one organization.
+func errNameTaken(name string) error {
+	return apierr.New(apierr.CodeConflict, "a service named %q already exists", name)
+}
+
+// Create adds a service; it starts operational, and its history starts with it.
+func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Service, error) {
+	if err := in.Validate(); err != nil {
+		return Service{}, err
+	}
+	now := s.Now()
+	row := serviceRow{
+		ID: uuid.Must(uuid.NewV7()), OrgID: orgID, Name: in.Name, NameKey: nameKey(in.Name),
+		Description: in.Description, Status: string(mapping.Operational), StatusChangedAt: now,
+		Public: in.Public == nil || *in.Public, SLATarget: in.SLATarget,
+		DegradedCountsAsDown: in.DegradedCountsAsDown, CreatedAt: now, UpdatedAt: now,
+	}
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
+			return err
+		}
+		return s.db.Conn(ctx).Create(&historyRow{
+			ID: uuid.Must(uuid.NewV7()), ServiceID: row.ID, Status: row.Status,
+			StartedAt: now, Source: "created",
+		}).Error
+	})
+	if errors.Is(err, database.ErrDuplicate) {
+		return Service{}, errNameTaken(in.Name)
+	}
+	if err != nil {
+		return Service{}, fmt.Errorf("creating service: %w", err)
+	}
+	return row.toService(), nil
+}
+
+// Get returns one service of the organization.
+func (s *Store) Get(ctx context.Context, orgID, id uuid.UUID) (Service, error) {
+	var row serviceRow
+	err := s.db.Conn(ctx).Where("id = ? AND org_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, database.ErrNotFound) {
+		return Service{}, errServiceNotFound
+	}
+	if err != nil {
+		return Service{}, fmt.Errorf("reading service: %w", err)
+	}
+	return row.toService(), nil
+}
+
+// ErrNoSuchName is returned by FindByName when no service has the name.
+var ErrNoSuchName = errors.New("no service with that name")
+
+// FindByName returns the organization's service with the given name, compared
+// case-insensitively and ignoring outer spaces.
+func (s *Store) FindByName(ctx context.Context, orgID uuid.UUID, name string) (Service, error) {
+	var row serviceRow
+	err := s.db.Conn(ctx).Where("org_id = ? AND name_key = ?", orgID, nameKey(name)).Take(&row).Error
+	if errors.Is(err, database.ErrNotFound) {
+		return Service{}, ErrNoSuchName
+	}
+	if err != nil {
+		return Service{}, fmt.Errorf("finding service by name: %w", err)
+	}
+	return row.toService(), nil
+}
+
+// List returns a page of the organization's services, oldest first.
+func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Service, error) {
+	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit)
+	if page.Cursor != uuid.Nil {
+		q = q.Where("id > ?", page.Cursor)
+	}
+	var rows []serviceRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing services: %w", err)
+	}
+	out := make([]Service, len(rows))
+	for i, r := range rows {
+		out[i] = r.toService()
+	}
+	return out, nil
+}
+
+// ListPublic returns every public service of the organization, by name.
+func (s *Store) ListPublic(ctx context.Context, orgID uuid.UUID) ([]Service, error) {
+	var rows []serviceRow
+	if err := s.db.Conn(ctx).Where("org_id = ? AND public = ?", orgID, true).Order("name_key").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing public services: %w", err)
+	}
+	out := make([]Service, len(rows))
+	for i, r := range rows {
+		out[i] = r.toService()
+	}
+	return out, nil
+}
+
+// Update changes a service's settings (never its status: that is Transition's job).
+func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput) (Service, error) {
+	if err := in.Validate(); err != nil {
+		return Service{}, err
+	}
+	var out Service
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var row serviceRow
+		err := s.db.ForUpdate(s.db.Conn(ctx)).Where("id = ? AND org_id = ?", id, orgID).Take(&row).Error
+		if errors.Is(err, database.ErrNotFound) {
+			return errServiceNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if in.Name != nil {
+			row.Name, row.NameKey = *in.Name, nameKey(*in.Name)
+		}
+		if in.Description != nil {
+			row.Description = *in.Description
+		}
+		if in.Public != nil {
+			row.Public = *in.Public
+		}
+		if in.SLATarget.Set {
+			row.SLATarget = in.SLATarget.Value
+		}
+		if in.DegradedCountsAsDown != nil {
+			row.DegradedCountsAsDown = *in.DegradedCountsAsDown
+		}
+		row.UpdatedAt = s.Now()
+		if err := s.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
+			return err
+		}
+		out = row.toService()
+		return nil
+	})
+	if errors.Is(err, database.ErrDuplicate) {
+		return Service{}, errNameTaken(*in.Name)
+	}
+	if err != nil {
+		if _, ok := apierr.As(err); ok {
+			return Service{}, err
+		}
+		return Service{}, fmt.Errorf("updating service: %w", err)
+	}
+	return out, nil
+}
+
+// Delete removes a service with its history and posts. A service that receivers still
+// target cannot be deleted: the answer names the conflict instead of silently breaking
+// those integrations.
+func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
+	res := s.db.Conn(ctx).Where("id = ? AND org_id = ?", id, orgID).Delete(&serviceRow{})
+	if errors.Is(res.Error, database.ErrForeignKey) {
+		return apierr.New(apierr.CodeConflict, "receivers still send to this service; delete them or point them at another service first")
+	}
+	if res.Error != nil {
+		return fmt.Errorf("deleting service: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return errServiceNotFound
+	}
+	return nil
+}
+
+// Transition is the one place a service's status changes. It locks the service row
+// (concurrent webhooks for one service wait for each other), and when the status
+// really changes it closes the open history interval, opens the next one, writes the
+// status-page post and runs the ChangeFuncs, all in one transaction. The same status
+// changes nothing; an event older than the last change is stale and changes nothing.
+func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
+	if !in.To.Valid() {
+		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
+	}
+	var res TransitionResult
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		var row serviceRow
+		err := s.db.ForUpdate(s.db.Conn(ctx)).Where("id = ? AND org_id = ?", in.ServiceID, in.OrgID).Take(&row).Error
+		if errors.Is(err, database.ErrNotFound) {
+			return errServiceNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("locking service: %w", err)
+		}
+		before := row.toService()
+		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
+		if !in.EventTime.IsZero() && in.EventTime.Before(before.StatusChangedAt) {
+			res.Stale = true
+			return nil
+		}
+		if before.Status == in.To {
+			return nil
+		}
+		at := s.Now()
+		if at.Before(before.StatusChangedAt) {
+			// Another instance's clock ran ahead; never write an interval that ends
+			// before it starts.
+			at = before.StatusChangedAt
+		}
+		row.Status, row.StatusChangedAt, row.UpdatedAt = string(in.To), at, at
+		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).
+			Updates(map[string]any{"status": row.Status, "status_changed_at": at, "updated_at": at}).Error; err != nil {
+			return fmt.Errorf("updating service status: %w", err)
+		}
+		ch := Change{
+			Service: row.toService(), From: before.Status, To: in.To, At: at, Message: in.Message,
+			Source: in.Source, ReceiverID: in.ReceiverID, DeliveryID: in.DeliveryID, Incidents: in.Incidents,
+		}
+		if err := s.recordHistory(ctx, ch); err != nil {
+			return err
+		}
+		if err := s.insertPost(ctx, changePost(ch)); err != nil {
+			return err
+		}
+		for _, fn := range s.changeFuncs {
+			if err := fn(ctx, ch); err != nil {
+				return err
+			}
+		}
+		res = TransitionResult{Service: ch.Service, Previous: ch.From, New: ch.To, Changed: true}
+		return nil
+	})
+	if err != nil {
+		return TransitionResult{}, err
+	}
+	return res, nil
+}
+
+// recordHistory closes the open interval and opens the one for the new status.
+func (s *Store) recordHistory(ctx context.Context, ch Change) error {
+	conn := s.db.Conn(ctx)
+	if err := conn.Model(&historyRow{}).Where("service_id = ? AND ended_at IS NULL", ch.Service.ID).
+		Update("ended_at", ch.At).Error; err != nil {
+		return fmt.Errorf("closing status interval: %w", err)
+	}
+	row := historyRow{
+		ID: uuid.Must(uuid.NewV7()), ServiceID: ch.Service.ID, Status: string(ch.To), StartedAt: ch.At,
+		Source: ch.Source, ReceiverID: ch.ReceiverID, DeliveryID: ch.DeliveryID, Message: ch.Message,
+	}
+	if err := conn.Create(&row).Error; err != nil {
+		return fmt.Errorf("recording status interval: %w", err)
+	}
+	return nil
+}
