@@ -1,0 +1,219 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/mapping"
+)
+
+// The delivery log's limits.
+const (
+	// KeepDeliveries is how many deliveries each receiver keeps, newest first.
+	KeepDeliveries = 50
+	// MaxLoggedPayload caps the payload kept per delivery; longer ones are cut and
+	// marked payload_truncated.
+	MaxLoggedPayload = 64 << 10
+	// eventMemory is how long an event id is remembered for duplicate detection: longer
+	// than any sender's retry schedule we know (Uptimera's 30 minutes, Pingara's 42).
+	eventMemory = 7 * 24 * time.Hour
+)
+
+// Delivery results.
+const (
+	ResultProcessed  = "processed"
+	ResultIgnored    = "ignored"
+	ResultFailed     = "failed"
+	ResultAuthFailed = "auth_failed"
+)
+
+// Reasons an ignored delivery gives.
+const (
+	ReasonUnchanged    = "unchanged"
+	ReasonDuplicate    = "duplicate"
+	ReasonStale        = "stale"
+	ReasonEventIgnored = "event_ignored"
+)
+
+// Delivery is one request that reached a receiver, as the log shows it.
+type Delivery struct {
+	ID               uuid.UUID         `json:"id"`
+	ReceivedAt       time.Time         `json:"received_at"`
+	SourceIP         string            `json:"source_ip"`
+	Result           string            `json:"result"`
+	Reason           *string           `json:"reason"`
+	ErrorCode        *string           `json:"error_code"`
+	ErrorMessage     *string           `json:"error_message"`
+	RawStatus        *string           `json:"raw_status"`
+	MappedStatus     *string           `json:"mapped_status"`
+	PreviousStatus   *string           `json:"previous_status"`
+	NewStatus        *string           `json:"new_status"`
+	ServiceID        *uuid.UUID        `json:"service_id"`
+	EventID          *string           `json:"event_id"`
+	Payload          string            `json:"payload"`
+	PayloadTruncated bool              `json:"payload_truncated"`
+	Headers          map[string]string `json:"headers"`
+}
+
+type deliveryRow struct {
+	ID               uuid.UUID
+	ReceiverID       uuid.UUID
+	ReceivedAt       time.Time
+	SourceIP         string
+	Result           string
+	Reason           *string
+	ErrorCode        *string
+	ErrorMessage     *string
+	RawStatus        *string
+	MappedStatus     *string
+	PreviousStatus   *string
+	NewStatus        *string
+	ServiceID        *uuid.UUID
+	EventID          *string
+	Payload          string
+	PayloadTruncated bool
+	Headers          string
+}
+
+func (deliveryRow) TableName() string { return "deliveries" }
+
+func (r deliveryRow) toDelivery() Delivery {
+	d := Delivery{
+		ID: r.ID, ReceivedAt: r.ReceivedAt.UTC(), SourceIP: r.SourceIP, Result: r.Result, Reason: r.Reason,
+		ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage, RawStatus: r.RawStatus, MappedStatus: r.MappedStatus,
+		PreviousStatus: r.PreviousStatus, NewStatus: r.NewStatus, ServiceID: r.ServiceID, EventID: r.EventID,
+		Payload: r.Payload, PayloadTruncated: r.PayloadTruncated, Headers: map[string]string{},
+	}
+	_ = json.Unmarshal([]byte(r.Headers), &d.Headers)
+	return d
+}
+
+type eventRow struct {
+	ReceiverID uuid.UUID
+	EventID    string
+	SeenAt     time.Time
+}
+
+func (eventRow) TableName() string { return "receiver_events" }
+
+// insertDelivery writes one log row and prunes the receiver's log to the newest 50.
+// The caller holds the receiver's row lock, so concurrent deliveries prune in turn.
+func (s *Store) insertDelivery(ctx context.Context, row deliveryRow) error {
+	conn := s.db.Conn(ctx)
+	if err := conn.Create(&row).Error; err != nil {
+		return fmt.Errorf("writing delivery log: %w", err)
+	}
+	err := conn.Exec(`DELETE FROM deliveries WHERE receiver_id = ? AND id NOT IN (
+		SELECT id FROM deliveries WHERE receiver_id = ? ORDER BY received_at DESC, id DESC LIMIT ?)`,
+		row.ReceiverID, row.ReceiverID, KeepDeliveries).Error
+	if err != nil {
+		return fmt.Errorf("pruning delivery log: %w", err)
+	}
+	return nil
+}
+
+// Deliveries returns the receiver's log, newest first.
+func (s *Store) Deliveries(ctx context.Context, orgID, receiverID uuid.UUID) ([]Delivery, error) {
+	if _, err := s.getRow(ctx, orgID, receiverID, false); err != nil {
+		return nil, err
+	}
+	var rows []deliveryRow
+	if err := s.db.Conn(ctx).Where("receiver_id = ?", receiverID).
+		Order("received_at DESC, id DESC").Limit(KeepDeliveries).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("reading delivery log: %w", err)
+	}
+	out := make([]Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDelivery()
+	}
+	return out, nil
+}
+
+// rememberEvent records an event id; it reports false when the receiver has already
+// taken that event (a sender's retry).
+func (s *Store) rememberEvent(ctx context.Context, receiverID uuid.UUID, eventID string, at time.Time) (bool, error) {
+	conn := s.db.Conn(ctx)
+	var n int64
+	if err := conn.Model(&eventRow{}).Where("receiver_id = ? AND event_id = ?", receiverID, eventID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("checking event id: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if err := conn.Where("receiver_id = ? AND seen_at < ?", receiverID, at.Add(-eventMemory)).Delete(&eventRow{}).Error; err != nil {
+		return false, fmt.Errorf("forgetting old event ids: %w", err)
+	}
+	if err := conn.Create(&eventRow{ReceiverID: receiverID, EventID: eventID, SeenAt: at}).Error; err != nil {
+		return false, fmt.Errorf("remembering event id: %w", err)
+	}
+	return true, nil
+}
+
+// redactedHeaders returns the request's headers for the log, every credential
+// replaced by "[redacted]": the configured signature header, Authorization, cookies,
+// and any header whose name says it carries a signature, secret, token or key.
+func redactedHeaders(h http.Header, signatureHeader string) map[string]string {
+	out := make(map[string]string, len(h))
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.Join(h[k], ", ")
+		if sensitiveHeader(k) || (signatureHeader != "" && strings.EqualFold(k, signatureHeader)) {
+			v = "[redacted]"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie":
+		return true
+	}
+	for _, word := range []string{"signature", "secret", "token", "auth", "api-key", "apikey", "password", "hmac"} {
+		if strings.Contains(n, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// loggablePayload keeps the body as received, cut at MaxLoggedPayload. The log is a
+// text column, so bytes that are not UTF-8 (and NUL, which PostgreSQL text refuses)
+// become U+FFFD; the answer and processing always use the raw bytes.
+func loggablePayload(body []byte, sawMore bool) (string, bool) {
+	truncated := sawMore || len(body) > MaxLoggedPayload
+	if len(body) > MaxLoggedPayload {
+		body = body[:MaxLoggedPayload]
+	}
+	s := string(body)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	return s, truncated
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func statusPtr(s mapping.Status) *string { return strPtr(string(s)) }

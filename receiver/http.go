@@ -1,0 +1,237 @@
+package receiver
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/orgs"
+	"github.com/statusgate/statusgate/rest"
+)
+
+// Handler serves the receivers API and the inbound endpoint.
+type Handler struct {
+	store        *Store
+	maxBodyBytes int64
+	limiter      *limiter
+	now          func() time.Time
+	logger       *slog.Logger
+}
+
+// HandlerConfig configures a Handler.
+type HandlerConfig struct {
+	Store *Store
+	// MaxBodyBytes caps an inbound body (default 1 MiB); larger ones fail with 413.
+	MaxBodyBytes int64
+	// RatePerMinute and RateBurst limit each receiver; RatePerMinute 0 turns it off.
+	RatePerMinute int
+	RateBurst     int
+	NowFunc       func() time.Time
+	Logger        *slog.Logger
+}
+
+// NewHandler returns a Handler.
+func NewHandler(cfg HandlerConfig) *Handler {
+	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger}
+	if h.maxBodyBytes <= 0 {
+		h.maxBodyBytes = 1 << 20
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// Register adds the receivers routes to the authenticated /api/v1 group.
+func (h *Handler) Register(g *echo.Group) {
+	g.POST("/receivers", h.handleCreate)
+	g.GET("/receivers", h.handleList)
+	g.GET("/receivers/:id", h.handleGet)
+	g.PATCH("/receivers/:id", h.handleUpdate)
+	g.DELETE("/receivers/:id", h.handleDelete)
+	g.POST("/receivers/:id/rotate-token", h.handleRotateToken)
+	g.GET("/receivers/:id/deliveries", h.handleDeliveries)
+	g.POST("/receivers/:id/test", h.handleDryRun)
+}
+
+// RegisterInbound adds the senders' endpoint, which authenticates by token alone.
+func (h *Handler) RegisterInbound(e *echo.Echo) {
+	e.POST("/api/webhooks/incoming/:token", h.handleIncoming)
+}
+
+func (h *Handler) handleIncoming(c echo.Context) error {
+	ctx := c.Request().Context()
+	recv, err := h.store.byToken(ctx, c.Param("token"))
+	if err != nil {
+		return err
+	}
+	now := h.now().UTC().Truncate(time.Microsecond)
+	if ok, wait := h.limiter.allow(recv.row.ID, now); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", retryAfterSeconds(wait))
+	}
+	body, tooLarge, err := readBody(c.Request(), h.maxBodyBytes)
+	if err != nil {
+		return apierr.New(apierr.CodeInvalidJSON, "the request body could not be read: %v", err)
+	}
+	out, err := h.store.receive(ctx, recv, request{
+		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: c.RealIP(), receivedAt: now,
+	})
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if out.Error != nil {
+		level = slog.LevelWarn
+	}
+	h.logger.Log(ctx, level, "webhook delivery", slog.String("receiver_id", recv.row.ID.String()),
+		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
+		slog.Any("reason", out.Reason), slog.Any("new_status", out.NewStatus))
+	return c.JSON(out.HTTPStatus(), out)
+}
+
+func (h *Handler) handleCreate(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	var in CreateInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	r, err := h.store.Create(c.Request().Context(), p.OrgID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, r)
+}
+
+func (h *Handler) handleList(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	page, err := rest.ParsePage(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.store.List(c.Request().Context(), p.OrgID, page)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(list) > 0 {
+		next = rest.NextCursor(page, len(list), list[len(list)-1].ID)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"receivers": list, "next_cursor": next})
+}
+
+func (h *Handler) handleGet(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	r, err := h.store.Get(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *Handler) handleUpdate(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	var in UpdateInput
+	if err := rest.Bind(c, &in); err != nil {
+		return err
+	}
+	r, err := h.store.Update(c.Request().Context(), p.OrgID, id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *Handler) handleDelete(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	if err := h.store.Delete(c.Request().Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *Handler) handleRotateToken(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	r, err := h.store.RotateToken(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *Handler) handleDeliveries(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	list, err := h.store.Deliveries(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deliveries": list})
+}
+
+func (h *Handler) handleDryRun(c echo.Context) error {
+	p, err := orgs.Caller(c)
+	if err != nil {
+		return err
+	}
+	id, err := rest.PathID(c, "id", "receiver")
+	if err != nil {
+		return err
+	}
+	body, tooLarge, err := readBody(c.Request(), h.maxBodyBytes)
+	if err != nil {
+		return apierr.New(apierr.CodeInvalidJSON, "the request body could not be read: %v", err)
+	}
+	res, err := h.store.DryRun(c.Request().Context(), p.OrgID, id, body, tooLarge, c.Request().Header, h.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}

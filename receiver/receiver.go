@@ -1,0 +1,232 @@
+package receiver
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/rest"
+	"github.com/statusgate/statusgate/services"
+)
+
+// TokenLength is the length of a receiver token, from [A-Za-z0-9].
+const TokenLength = 64
+
+var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9]{64}$`)
+
+// Receiver is one inbound integration: a URL a sender posts to and how to read it.
+type Receiver struct {
+	ID               uuid.UUID                 `json:"id"`
+	Name             string                    `json:"name"`
+	ServiceID        *uuid.UUID                `json:"service_id"`
+	ServiceNameField string                    `json:"service_name_field"`
+	StatusField      string                    `json:"status_field"`
+	MessageField     string                    `json:"message_field"`
+	EventIDField     string                    `json:"event_id_field"`
+	TimestampField   string                    `json:"timestamp_field"`
+	StatusMapping    map[string]mapping.Status `json:"status_mapping"`
+	Preset           string                    `json:"preset"`
+	Signature        *Signature                `json:"signature"`
+	AutoIncidents    services.IncidentPolicy   `json:"auto_incidents"`
+	Enabled          bool                      `json:"enabled"`
+	// Token and URL are set only in the answers of create and rotate-token.
+	Token     string    `json:"token,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	TokenHint string    `json:"token_hint"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	orgID uuid.UUID
+}
+
+// Signature is a receiver's signature requirement as the API shows it. Secrets are
+// filled only in the answers of create and rotate-token.
+type Signature struct {
+	Scheme           string   `json:"scheme"`
+	Header           string   `json:"header"`
+	ToleranceSeconds int      `json:"tolerance_seconds,omitempty"`
+	Secrets          []string `json:"secrets,omitempty"`
+	SecretCount      int      `json:"secret_count"`
+}
+
+// SignatureInput is the "signature" object of a create or update.
+type SignatureInput struct {
+	Scheme           string   `json:"scheme"`
+	Secret           string   `json:"secret"`
+	Secrets          []string `json:"secrets"`
+	Header           string   `json:"header"`
+	ToleranceSeconds int      `json:"tolerance_seconds"`
+}
+
+// secretList returns the configured secrets, from "secret" or "secrets".
+func (in SignatureInput) secretList() []string {
+	if in.Secret != "" {
+		return append([]string{in.Secret}, in.Secrets...)
+	}
+	return in.Secrets
+}
+
+// config turns the input into what mapping verifies with.
+func (in SignatureInput) config() mapping.SignatureConfig {
+	cfg := mapping.SignatureConfig{
+		Scheme:    strings.ToLower(strings.TrimSpace(in.Scheme)),
+		Header:    strings.TrimSpace(in.Header),
+		Tolerance: time.Duration(in.ToleranceSeconds) * time.Second,
+	}
+	for _, s := range in.secretList() {
+		cfg.Secrets = append(cfg.Secrets, []byte(s))
+	}
+	return cfg
+}
+
+// Validate checks the signature settings.
+func (in SignatureInput) Validate() error {
+	if in.Secret != "" && len(in.Secrets) > 0 {
+		return apierr.Invalid("signature.secrets", "give either signature.secret or signature.secrets, not both")
+	}
+	if in.ToleranceSeconds < 0 || in.ToleranceSeconds > 86400 {
+		return apierr.Invalid("signature.tolerance_seconds", "signature.tolerance_seconds must be from 0 to 86400")
+	}
+	return fromMappingValidation(in.config().Validate())
+}
+
+// CreateInput is the body of POST /api/v1/receivers.
+type CreateInput struct {
+	Name             string            `json:"name"`
+	ServiceID        *uuid.UUID        `json:"service_id"`
+	ServiceNameField string            `json:"service_name_field"`
+	StatusField      string            `json:"status_field"`
+	MessageField     string            `json:"message_field"`
+	EventIDField     string            `json:"event_id_field"`
+	TimestampField   string            `json:"timestamp_field"`
+	StatusMapping    map[string]string `json:"status_mapping"`
+	Preset           string            `json:"preset"`
+	Signature        *SignatureInput   `json:"signature"`
+	AutoIncidents    *AutoIncidents    `json:"auto_incidents"`
+	Enabled          *bool             `json:"enabled"`
+}
+
+// AutoIncidents is the auto_incidents object of a create or update.
+type AutoIncidents struct {
+	Enabled          bool   `json:"enabled"`
+	Severity         string `json:"severity"`
+	OpenAfterSeconds int    `json:"open_after_seconds"`
+}
+
+// Validate checks the auto-incident policy.
+func (a AutoIncidents) Validate() error {
+	switch a.Severity {
+	case "", "minor", "major", "critical":
+	default:
+		return apierr.Invalid("auto_incidents.severity", "auto_incidents.severity %q must be minor, major or critical (or left out: degraded opens minor, down major)", a.Severity)
+	}
+	if a.OpenAfterSeconds < 0 || a.OpenAfterSeconds > 86400 {
+		return apierr.Invalid("auto_incidents.open_after_seconds", "auto_incidents.open_after_seconds must be from 0 to 86400")
+	}
+	return nil
+}
+
+func (a AutoIncidents) policy() services.IncidentPolicy {
+	return services.IncidentPolicy{Enabled: a.Enabled, Severity: a.Severity, OpenAfterSeconds: a.OpenAfterSeconds}
+}
+
+// settings is the validated, normalized form of everything a receiver reads a payload
+// with; create and update both end in one.
+type settings struct {
+	Name          string
+	ServiceID     *uuid.UUID
+	Rules         mapping.Rules
+	Signature     *SignatureInput
+	AutoIncidents AutoIncidents
+	Enabled       bool
+}
+
+// validate checks the combination of fields: exactly one of service_id and
+// service_name_field (a preset may supply the latter), paths and words mapping accepts.
+func (st *settings) validate() error {
+	st.Name = strings.TrimSpace(st.Name)
+	if st.Name == "" {
+		return apierr.Invalid("name", "name is required")
+	}
+	if utf8.RuneCountInString(st.Name) > 200 {
+		return apierr.Invalid("name", "name must be at most 200 characters")
+	}
+	st.Rules.FixedService = st.ServiceID != nil
+	if err := fromMappingValidation(st.Rules.Validate()); err != nil {
+		return err
+	}
+	presetGivesName := false
+	if st.Rules.Preset != "" {
+		p, _ := mapping.LookupPreset(st.Rules.Preset)
+		presetGivesName = p.ServiceNameField != ""
+	}
+	switch {
+	case st.ServiceID != nil && st.Rules.ServiceNameField != "":
+		return apierr.Invalid("service_id", "give either service_id (one fixed service) or service_name_field (the service is named in each payload), not both")
+	case st.ServiceID == nil && st.Rules.ServiceNameField == "" && !presetGivesName:
+		return apierr.Invalid("service_id", "service_id or service_name_field is required")
+	}
+	if st.Signature != nil {
+		if err := st.Signature.Validate(); err != nil {
+			return err
+		}
+	}
+	return st.AutoIncidents.Validate()
+}
+
+func fromMappingValidation(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *mapping.ValidationError
+	if errors.As(err, &ve) {
+		return apierr.Invalid(ve.Field, "%s", ve.Message)
+	}
+	return apierr.Invalid("", "%v", err)
+}
+
+// normalizeMapping validates the receiver's own words and lower-cases their keys.
+func normalizeMapping(in map[string]string) (map[string]mapping.Status, error) {
+	out := make(map[string]mapping.Status, len(in))
+	for k, v := range in {
+		key := strings.ToLower(strings.TrimSpace(k))
+		if key == "" {
+			return nil, apierr.Invalid("status_mapping", "status_mapping has an empty key")
+		}
+		st, ok := mapping.ParseStatus(v)
+		if !ok {
+			return nil, apierr.Invalid("status_mapping."+k, "status_mapping[%q] is %q; it must be one of operational, degraded, down, maintenance", k, v)
+		}
+		if prev, dup := out[key]; dup && prev != st {
+			return nil, apierr.Invalid("status_mapping."+k, "status_mapping has %q twice (keys are case-insensitive) with different statuses", key)
+		}
+		out[key] = st
+	}
+	return out, nil
+}
+
+// UpdateInput is the body of PATCH /api/v1/receivers/{id}: absent fields stay;
+// "signature": null removes the signature requirement; "service_id" and
+// "service_name_field" replace each other.
+type UpdateInput struct {
+	Name             *string                       `json:"name"`
+	ServiceID        *uuid.UUID                    `json:"service_id"`
+	ServiceNameField *string                       `json:"service_name_field"`
+	StatusField      *string                       `json:"status_field"`
+	MessageField     *string                       `json:"message_field"`
+	EventIDField     *string                       `json:"event_id_field"`
+	TimestampField   *string                       `json:"timestamp_field"`
+	StatusMapping    *map[string]string            `json:"status_mapping"`
+	Preset           *string                       `json:"preset"`
+	Signature        rest.Nullable[SignatureInput] `json:"signature"`
+	AutoIncidents    *AutoIncidents                `json:"auto_incidents"`
+	Enabled          *bool                         `json:"enabled"`
+}
+
+func validToken(token string) bool { return tokenPattern.MatchString(token) }

@@ -1,0 +1,462 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/rest"
+	"github.com/statusgate/statusgate/secrets"
+	"github.com/statusgate/statusgate/services"
+)
+
+type receiverRow struct {
+	ID                        uuid.UUID
+	OrgID                     uuid.UUID
+	Name                      string
+	ServiceID                 *uuid.UUID
+	ServiceNameField          string
+	StatusField               string
+	MessageField              string
+	EventIDField              string
+	TimestampField            string
+	StatusMapping             string
+	Preset                    string
+	SignatureScheme           string
+	SignatureHeader           string
+	SignatureSecrets          string
+	SignatureToleranceSeconds int
+	AutoIncidentsEnabled      bool
+	AutoIncidentsSeverity     string
+	AutoIncidentsOpenAfter    int
+	Enabled                   bool
+	TokenHash                 string
+	TokenHint                 string
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+}
+
+func (receiverRow) TableName() string { return "receivers" }
+
+// Store keeps receivers and their delivery logs.
+type Store struct {
+	db        *database.DB
+	services  *services.Store
+	box       *secrets.Box
+	publicURL string
+	now       func() time.Time
+}
+
+// StoreConfig is what a Store needs.
+type StoreConfig struct {
+	DB       *database.DB
+	Services *services.Store
+	// Box encrypts the signature secrets, which must be read back to verify.
+	Box *secrets.Box
+	// PublicURL is the base of the receiver URLs handed out.
+	PublicURL string
+	NowFunc   func() time.Time
+}
+
+// NewStore returns a Store.
+func NewStore(cfg StoreConfig) *Store {
+	now := cfg.NowFunc
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now}
+}
+
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+var errReceiverNotFound = apierr.NotFound("receiver")
+
+// URLFor returns the absolute URL a sender posts to.
+func (s *Store) URLFor(token string) string {
+	return s.publicURL + "/api/webhooks/incoming/" + token
+}
+
+// settingsFromCreate validates a create input into settings.
+func settingsFromCreate(in CreateInput) (settings, error) {
+	words, err := normalizeMapping(in.StatusMapping)
+	if err != nil {
+		return settings{}, err
+	}
+	st := settings{
+		Name:      in.Name,
+		ServiceID: in.ServiceID,
+		Rules: mapping.Rules{
+			StatusField: strings.TrimSpace(in.StatusField), MessageField: strings.TrimSpace(in.MessageField),
+			ServiceNameField: strings.TrimSpace(in.ServiceNameField), EventIDField: strings.TrimSpace(in.EventIDField),
+			TimestampField: strings.TrimSpace(in.TimestampField), StatusMapping: words,
+			Preset: strings.ToLower(strings.TrimSpace(in.Preset)),
+		},
+		Signature: in.Signature,
+		Enabled:   in.Enabled == nil || *in.Enabled,
+	}
+	if in.AutoIncidents != nil {
+		st.AutoIncidents = *in.AutoIncidents
+	}
+	return st, st.validate()
+}
+
+// checkService makes sure a fixed target service belongs to the organization.
+func (s *Store) checkService(ctx context.Context, orgID uuid.UUID, id *uuid.UUID) error {
+	if id == nil {
+		return nil
+	}
+	if _, err := s.services.Get(ctx, orgID, *id); err != nil {
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
+			return apierr.Invalid("service_id", "service_id %s names no service of this organization", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// Create adds a receiver with a fresh token. The answer is the only one that shows the
+// token, the URL and the signature secrets.
+func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Receiver, error) {
+	st, err := settingsFromCreate(in)
+	if err != nil {
+		return Receiver{}, err
+	}
+	if err := s.checkService(ctx, orgID, st.ServiceID); err != nil {
+		return Receiver{}, err
+	}
+	now := s.clock()
+	token := secrets.RandomToken(TokenLength)
+	row := receiverRow{ID: uuid.Must(uuid.NewV7()), OrgID: orgID, TokenHash: secrets.Hash(token), TokenHint: secrets.Hint(token), CreatedAt: now, UpdatedAt: now}
+	s.applySettings(&row, st)
+	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
+		return Receiver{}, fmt.Errorf("creating receiver: %w", err)
+	}
+	return s.revealed(row, token)
+}
+
+// applySettings copies validated settings into a row, sealing the secrets.
+func (s *Store) applySettings(row *receiverRow, st settings) {
+	row.Name, row.ServiceID = st.Name, st.ServiceID
+	r := st.Rules
+	row.ServiceNameField, row.StatusField, row.MessageField = r.ServiceNameField, r.StatusField, r.MessageField
+	row.EventIDField, row.TimestampField, row.Preset = r.EventIDField, r.TimestampField, r.Preset
+	words, _ := json.Marshal(r.StatusMapping)
+	row.StatusMapping = string(words)
+	row.SignatureScheme, row.SignatureHeader, row.SignatureSecrets, row.SignatureToleranceSeconds = "", "", "", 0
+	if sig := st.Signature; sig != nil {
+		cfg := sig.config()
+		list, _ := json.Marshal(sig.secretList())
+		row.SignatureScheme, row.SignatureHeader = cfg.Scheme, cfg.Header
+		row.SignatureSecrets = s.box.Seal(list)
+		row.SignatureToleranceSeconds = sig.ToleranceSeconds
+	}
+	a := st.AutoIncidents
+	row.AutoIncidentsEnabled, row.AutoIncidentsSeverity, row.AutoIncidentsOpenAfter = a.Enabled, a.Severity, a.OpenAfterSeconds
+	row.Enabled = st.Enabled
+}
+
+// settingsOf reads a row back into settings (secrets decrypted), for an update.
+func (s *Store) settingsOf(row receiverRow) (settings, error) {
+	st := settings{
+		Name: row.Name, ServiceID: row.ServiceID, Enabled: row.Enabled,
+		AutoIncidents: AutoIncidents{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
+	}
+	rules, err := rulesOf(row)
+	if err != nil {
+		return settings{}, err
+	}
+	st.Rules = rules
+	if row.SignatureScheme != "" {
+		list, err := s.secretsOf(row)
+		if err != nil {
+			return settings{}, err
+		}
+		st.Signature = &SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds}
+	}
+	return st, nil
+}
+
+func rulesOf(row receiverRow) (mapping.Rules, error) {
+	words := map[string]mapping.Status{}
+	if err := json.Unmarshal([]byte(row.StatusMapping), &words); err != nil {
+		return mapping.Rules{}, fmt.Errorf("receiver %s: stored status_mapping: %w", row.ID, err)
+	}
+	return mapping.Rules{
+		StatusField: row.StatusField, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
+		EventIDField: row.EventIDField, TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset,
+		FixedService: row.ServiceID != nil,
+	}, nil
+}
+
+func (s *Store) secretsOf(row receiverRow) ([]string, error) {
+	if row.SignatureSecrets == "" {
+		return nil, nil
+	}
+	plain, err := s.box.Open(row.SignatureSecrets)
+	if err != nil {
+		return nil, fmt.Errorf("receiver %s: %w", row.ID, err)
+	}
+	var list []string
+	if err := json.Unmarshal(plain, &list); err != nil {
+		return nil, fmt.Errorf("receiver %s: stored secrets: %w", row.ID, err)
+	}
+	return list, nil
+}
+
+// toReceiver is the API view of a row: no token, no secrets.
+func toReceiver(row receiverRow) Receiver {
+	words := map[string]mapping.Status{}
+	_ = json.Unmarshal([]byte(row.StatusMapping), &words)
+	r := Receiver{
+		ID: row.ID, orgID: row.OrgID, Name: row.Name, ServiceID: row.ServiceID, ServiceNameField: row.ServiceNameField,
+		StatusField: row.StatusField, MessageField: row.MessageField, EventIDField: row.EventIDField,
+		TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset, Enabled: row.Enabled,
+		AutoIncidents: services.IncidentPolicy{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
+		TokenHint:     row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+	}
+	if r.StatusField == "" && r.Preset == "" {
+		r.StatusField = mapping.DefaultStatusField
+	}
+	if r.MessageField == "" && r.Preset == "" {
+		r.MessageField = mapping.DefaultMessageField
+	}
+	if row.SignatureScheme != "" {
+		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader}
+		r.Signature = &Signature{Scheme: row.SignatureScheme, Header: cfg.HeaderName(), ToleranceSeconds: row.SignatureToleranceSeconds}
+	}
+	return r
+}
+
+// revealed is the view of a row that create and rotate-token answer with.
+func (s *Store) revealed(row receiverRow, token string) (Receiver, error) {
+	r := toReceiver(row)
+	r.Token, r.URL = token, s.URLFor(token)
+	if r.Signature != nil {
+		list, err := s.secretsOf(row)
+		if err != nil {
+			return Receiver{}, err
+		}
+		r.Signature.Secrets = list
+	}
+	if r.Signature != nil {
+		r.Signature.SecretCount = len(r.Signature.Secrets)
+	}
+	return r, nil
+}
+
+func (s *Store) getRow(ctx context.Context, orgID, id uuid.UUID, lock bool) (receiverRow, error) {
+	var row receiverRow
+	q := s.db.Conn(ctx)
+	if lock {
+		q = s.db.ForUpdate(q)
+	}
+	err := q.Where("id = ? AND org_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, database.ErrNotFound) {
+		return row, errReceiverNotFound
+	}
+	if err != nil {
+		return row, fmt.Errorf("reading receiver: %w", err)
+	}
+	return row, nil
+}
+
+// Get returns one receiver of the organization.
+func (s *Store) Get(ctx context.Context, orgID, id uuid.UUID) (Receiver, error) {
+	row, err := s.getRow(ctx, orgID, id, false)
+	if err != nil {
+		return Receiver{}, err
+	}
+	return s.withSecretCount(row), nil
+}
+
+func (s *Store) withSecretCount(row receiverRow) Receiver {
+	r := toReceiver(row)
+	if r.Signature != nil {
+		if list, err := s.secretsOf(row); err == nil {
+			r.Signature.SecretCount = len(list)
+		}
+	}
+	return r
+}
+
+// List returns a page of the organization's receivers, oldest first.
+func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Receiver, error) {
+	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit)
+	if page.Cursor != uuid.Nil {
+		q = q.Where("id > ?", page.Cursor)
+	}
+	var rows []receiverRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing receivers: %w", err)
+	}
+	out := make([]Receiver, len(rows))
+	for i, r := range rows {
+		out[i] = s.withSecretCount(r)
+	}
+	return out, nil
+}
+
+// Update changes a receiver's settings; its token stays.
+func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput) (Receiver, error) {
+	var out Receiver
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		row, err := s.getRow(ctx, orgID, id, true)
+		if err != nil {
+			return err
+		}
+		st, err := s.settingsOf(row)
+		if err != nil {
+			return err
+		}
+		if err := mergeUpdate(&st, in); err != nil {
+			return err
+		}
+		if err := st.validate(); err != nil {
+			return err
+		}
+		if in.ServiceID != nil {
+			if err := s.checkService(ctx, orgID, st.ServiceID); err != nil {
+				return err
+			}
+		}
+		s.applySettings(&row, st)
+		row.UpdatedAt = s.clock()
+		if err := s.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
+			return fmt.Errorf("updating receiver: %w", err)
+		}
+		out = s.withSecretCount(row)
+		return nil
+	})
+	return out, err
+}
+
+// mergeUpdate lays the given fields of an update over the current settings.
+func mergeUpdate(st *settings, in UpdateInput) error {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	if in.Name != nil {
+		st.Name = *in.Name
+	}
+	if in.ServiceID != nil {
+		st.ServiceID, st.Rules.ServiceNameField = in.ServiceID, ""
+	}
+	if in.ServiceNameField != nil {
+		set(&st.Rules.ServiceNameField, in.ServiceNameField)
+		if st.Rules.ServiceNameField != "" && in.ServiceID == nil {
+			st.ServiceID = nil
+		}
+	}
+	set(&st.Rules.StatusField, in.StatusField)
+	set(&st.Rules.MessageField, in.MessageField)
+	set(&st.Rules.EventIDField, in.EventIDField)
+	set(&st.Rules.TimestampField, in.TimestampField)
+	if in.Preset != nil {
+		st.Rules.Preset = strings.ToLower(strings.TrimSpace(*in.Preset))
+	}
+	if in.StatusMapping != nil {
+		words, err := normalizeMapping(*in.StatusMapping)
+		if err != nil {
+			return err
+		}
+		st.Rules.StatusMapping = words
+	}
+	if in.Signature.Set {
+		st.Signature = in.Signature.Value
+	}
+	if in.AutoIncidents != nil {
+		st.AutoIncidents = *in.AutoIncidents
+	}
+	if in.Enabled != nil {
+		st.Enabled = *in.Enabled
+	}
+	return nil
+}
+
+// Delete removes a receiver and its delivery log.
+func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
+	res := s.db.Conn(ctx).Where("id = ? AND org_id = ?", id, orgID).Delete(&receiverRow{})
+	if res.Error != nil {
+		return fmt.Errorf("deleting receiver: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return errReceiverNotFound
+	}
+	return nil
+}
+
+// RotateToken gives the receiver a new token at once; the old one stops working.
+func (s *Store) RotateToken(ctx context.Context, orgID, id uuid.UUID) (Receiver, error) {
+	token := secrets.RandomToken(TokenLength)
+	var out Receiver
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		row, err := s.getRow(ctx, orgID, id, true)
+		if err != nil {
+			return err
+		}
+		row.TokenHash, row.TokenHint, row.UpdatedAt = secrets.Hash(token), secrets.Hint(token), s.clock()
+		if err := s.db.Conn(ctx).Model(&receiverRow{}).Where("id = ?", row.ID).
+			Updates(map[string]any{"token_hash": row.TokenHash, "token_hint": row.TokenHint, "updated_at": row.UpdatedAt}).Error; err != nil {
+			return fmt.Errorf("rotating token: %w", err)
+		}
+		out, err = s.revealed(row, token)
+		return err
+	})
+	return out, err
+}
+
+// active is a receiver as the inbound path needs it.
+type active struct {
+	row       receiverRow
+	rules     mapping.Rules
+	signature *mapping.SignatureConfig
+}
+
+// errUnknownToken answers a token no enabled receiver has.
+var errUnknownToken = apierr.New(apierr.CodeNotFound, "no receiver has this token, or it is disabled")
+
+// byToken finds the enabled receiver with the token.
+func (s *Store) byToken(ctx context.Context, token string) (active, error) {
+	if !validToken(token) {
+		return active{}, errUnknownToken
+	}
+	var row receiverRow
+	err := s.db.Conn(ctx).Where("token_hash = ?", secrets.Hash(token)).Take(&row).Error
+	if errors.Is(err, database.ErrNotFound) || (err == nil && !row.Enabled) {
+		return active{}, errUnknownToken
+	}
+	if err != nil {
+		return active{}, fmt.Errorf("looking up receiver token: %w", err)
+	}
+	return s.activeOf(row)
+}
+
+func (s *Store) activeOf(row receiverRow) (active, error) {
+	rules, err := rulesOf(row)
+	if err != nil {
+		return active{}, err
+	}
+	a := active{row: row, rules: rules}
+	if row.SignatureScheme != "" {
+		list, err := s.secretsOf(row)
+		if err != nil {
+			return active{}, err
+		}
+		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Tolerance: time.Duration(row.SignatureToleranceSeconds) * time.Second}
+		for _, sec := range list {
+			cfg.Secrets = append(cfg.Secrets, []byte(sec))
+		}
+		a.signature = &cfg
+	}
+	return a, nil
+}
