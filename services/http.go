@@ -22,6 +22,7 @@ func (s *Store) Register(g *echo.Group) {
 	g.PUT("/services/:id/status", s.handleSetStatus)
 	g.GET("/posts", s.handleListPosts)
 	g.POST("/posts", s.handleCreatePost)
+	s.registerSLA(g)
 }
 
 func (s *Store) handleCreate(c echo.Context) error {
