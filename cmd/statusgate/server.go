@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/orgs"
+	"github.com/statusgate/statusgate/receiver"
+	"github.com/statusgate/statusgate/secrets"
+	"github.com/statusgate/statusgate/services"
+)
+
+// Main is the running gateway: its database, HTTP server and workers.
+type Main struct {
+	Config Config
+	// NowFunc is the clock every store uses; tests replace it.
+	NowFunc func() time.Time
+
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+	db             *database.DB
+	echo           *echo.Echo
+	server         *http.Server
+	listener       net.Listener
+
+	// workers run until stopWorkers is called; workersDone waits for them.
+	stopWorkers context.CancelFunc
+	workers     sync.WaitGroup
+	serveErr    chan error
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// NewMain returns a gateway that Run will start.
+func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
+	return &Main{Config: cfg, NowFunc: time.Now, stdout: stdout, stderr: stderr}
+}
+
+type orgsStore = *orgs.Store
+
+func orgsRole(s string) orgs.Role { return orgs.Role(s) }
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*database.DB, error) {
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
+}
+
+// withOrgs opens the database for a one-shot admin command.
+func withOrgs(ctx context.Context, cfg Config, stderr io.Writer, fn func(orgsStore) error) error {
+	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(orgs.NewStore(db, nil))
+}
+
+// secretBox loads the key that encrypts stored secrets: the configured one, or the
+// key file in the data folder, made on first start.
+func (m *Main) secretBox() (*secrets.Box, error) {
+	if m.Config.SecretKey != "" {
+		key, err := secrets.ParseKey(m.Config.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("STATUSGATE_SECRET_KEY: %w", err)
+		}
+		return secrets.NewBox(key)
+	}
+	path := filepath.Join(m.Config.DataDir, "secret.key")
+	key, created, err := secrets.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret key file: %w", err)
+	}
+	if created {
+		m.logger.Warn("generated a secret key; back it up, stored signature secrets cannot be read without it", slog.String("path", path))
+	}
+	return secrets.NewBox(key)
+}
+
+// Run opens the database, bootstraps the first organization, binds the listener and
+// starts serving and the workers. It returns once the gateway accepts requests.
+func (m *Main) Run(ctx context.Context) error {
+	m.logger = newLogger(m.Config, m.stderr)
+	db, err := openDatabase(ctx, m.Config, m.logger)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	box, err := m.secretBox()
+	if err != nil {
+		return err
+	}
+	orgStore := orgs.NewStore(db, m.NowFunc)
+	key, err := orgStore.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the first organization: %w", err)
+	}
+	if key != "" {
+		fmt.Fprintf(m.stdout, "Created organization %q. Its admin API key, shown only this once:\n\n    %s\n\n", orgs.DefaultSlug, key)
+	}
+
+	incStore := incidents.NewStore(db, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	svcStore := services.NewStore(db, services.Options{
+		NowFunc:     m.NowFunc,
+		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange},
+	})
+	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
+	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
+		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
+		RateBurst: m.Config.RateBurst, NowFunc: m.NowFunc, Logger: m.logger,
+	})
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = apierr.Handler(m.logger, database.IsUnavailable)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if m.Config.TrustProxyHeaders {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.Recover())
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", m.handleReady)
+	e.GET("/api/openapi.yaml", handleOpenAPI)
+	recvHandler.RegisterInbound(e)
+	api := e.Group("/api/v1", orgStore.RequireKey())
+	svcStore.Register(api)
+	recvHandler.Register(api)
+	incStore.Register(api)
+	m.echo = e
+
+	m.listener, err = net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", m.Config.Listen, err)
+	}
+	m.server = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	m.serveErr = make(chan error, 1)
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- err
+		}
+		close(m.serveErr)
+	}()
+
+	// Workers get their own lifecycle: they outlive the request that started nothing
+	// and stop only when Close says so, after in-flight requests have drained.
+	workerCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWorkers = stop
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
+	}()
+	m.logger.Info("statusgate is serving", slog.String("addr", m.listener.Addr().String()),
+		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
+	return nil
+}
+
+// URL returns the base URL the gateway listens on (useful with --listen 127.0.0.1:0).
+func (m *Main) URL() string {
+	return "http://" + m.listener.Addr().String()
+}
+
+func (m *Main) handleReady(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := m.db.Ping(ctx); err != nil {
+		return apierr.New(apierr.CodeUnavailable, "the database does not answer")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Close shuts down in order: stop accepting and drain in-flight requests, stop the
+// workers, close the database.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		var errs []error
+		if m.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+			if err := m.server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("draining requests: %w", err))
+			}
+			cancel()
+			if err := <-m.serveErr; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if m.stopWorkers != nil {
+			m.stopWorkers()
+			m.workers.Wait()
+		}
+		if m.db != nil {
+			if err := m.db.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if m.logger != nil {
+			m.logger.Info("statusgate stopped")
+		}
+		m.closeErr = errors.Join(errs...)
+	})
+	return m.closeErr
+}
