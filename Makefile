@@ -1,0 +1,29 @@
+# statusgate: `make run` starts the gateway on the embedded SQLite default,
+# `make test` runs every test against real SQLite and a throwaway PostgreSQL.
+GO ?= go
+
+.PHONY: help run build test lint bench fuzz
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## start the gateway on ./data/statusgate.db (first start prints an admin key)
+	$(GO) run ./cmd/statusgate
+
+build: ## build ./bin/statusgate
+	$(GO) build -o bin/statusgate ./cmd/statusgate
+
+test: ## run the whole suite (SQLite and PostgreSQL; CI=true makes PostgreSQL mandatory)
+	$(GO) test -race -count=1 ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+bench: ## run the benchmarks (inbound path, extraction, SLA)
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+fuzz: ## fuzz extraction and signature parsing for 30s each
+	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=30s ./mapping
+	$(GO) test -run='^$$' -fuzz='^FuzzVerifySignature$$' -fuzztime=30s ./mapping
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSignatureHeader$$' -fuzztime=30s ./mapping

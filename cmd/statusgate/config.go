@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the gateway. Each field is filled from its flag, else its
+// STATUSGATE_* variable (secrets also from *_FILE), else its default.
+type Config struct {
+	Listen            string
+	DatabaseURL       string
+	PublicURL         string
+	DataDir           string
+	SecretKey         string
+	MaxBodyBytes      int64
+	RatePerMinute     int
+	RateBurst         int
+	LogLevel          string
+	LogFormat         string
+	TrustProxyHeaders bool
+	ShutdownTimeout   time.Duration
+	SweepInterval     time.Duration
+}
+
+// option describes one setting: its flag, variable, default and help.
+type option struct {
+	flag, env, def, usage string
+	secret                bool // may also come from <env>_FILE
+	set                   func(c *Config, v string) error
+}
+
+var options = []option{
+	{"listen", "STATUSGATE_LISTEN", ":8080", "address to serve on", false, func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"database-url", "STATUSGATE_DATABASE_URL", "sqlite://./data/statusgate.db", "sqlite://<path> or postgres://user:pass@host/db", true, func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"public-url", "STATUSGATE_PUBLIC_URL", "http://localhost:8080", "base of the URLs the API hands out (receiver URLs, feed links)", false, func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
+	{"data-dir", "STATUSGATE_DATA_DIR", "./data", "folder for the generated secret key", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"secret-key", "STATUSGATE_SECRET_KEY", "", "32-byte key (64 hex characters or base64) that encrypts stored secrets; generated into <data-dir>/secret.key when empty", true, func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"max-body-bytes", "STATUSGATE_MAX_BODY_BYTES", "1048576", "largest inbound webhook body; larger ones answer 413", false, intSetter(func(c *Config, n int64) { c.MaxBodyBytes = n })},
+	{"rate-limit", "STATUSGATE_RATE_LIMIT", "1200", "inbound requests per minute per receiver (0 turns limiting off)", false, intSetter(func(c *Config, n int64) { c.RatePerMinute = int(n) })},
+	{"rate-burst", "STATUSGATE_RATE_BURST", "600", "inbound requests a receiver may send at once above its rate", false, intSetter(func(c *Config, n int64) { c.RateBurst = int(n) })},
+	{"log-level", "STATUSGATE_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"log-format", "STATUSGATE_LOG_FORMAT", "text", "text or json", false, func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"trust-proxy-headers", "STATUSGATE_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)", false, func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.TrustProxyHeaders = b
+		return err
+	}},
+	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
+}
+
+func intSetter(set func(*Config, int64)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		set(c, n)
+		return nil
+	}
+}
+
+func durationSetter(set func(*Config, time.Duration)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 5s or 1m", v)
+		}
+		set(c, d)
+		return nil
+	}
+}
+
+// DefaultConfig returns the configuration with every default applied.
+func DefaultConfig() Config {
+	var c Config
+	for _, o := range options {
+		if err := o.set(&c, o.def); err != nil {
+			panic(fmt.Sprintf("default of %s: %v", o.flag, err)) // a typo in the table above
+		}
+	}
+	return c
+}
+
+// LoadConfig builds the configuration from the environment and the flags in args,
+// which it parses with fs (so subcommands can add their own flags first).
+func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	for _, o := range options {
+		v, err := fromEnv(o, getenv)
+		if err != nil {
+			return c, err
+		}
+		if v != "" {
+			if err := o.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s: %w", o.env, err)
+			}
+		}
+	}
+	values := map[string]*string{}
+	for _, o := range options {
+		values[o.flag] = fs.String(o.flag, "", o.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var flagErr error
+	fs.Visit(func(f *flag.Flag) {
+		for _, o := range options {
+			if o.flag == f.Name && flagErr == nil {
+				if err := o.set(&c, *values[o.flag]); err != nil {
+					flagErr = fmt.Errorf("--%s: %w", o.flag, err)
+				}
+			}
+		}
+	})
+	if flagErr != nil {
+		return c, flagErr
+	}
+	return c, c.Validate()
+}
+
+// fromEnv reads a variable, or for secrets its *_FILE twin (Docker and Kubernetes
+// secrets arrive as files).
+func fromEnv(o option, getenv func(string) string) (string, error) {
+	v := getenv(o.env)
+	if o.secret {
+		if path := getenv(o.env + "_FILE"); path != "" {
+			if v != "" {
+				return "", fmt.Errorf("set %s or %s_FILE, not both", o.env, o.env)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("%s_FILE: %w", o.env, err)
+			}
+			v = strings.TrimSpace(string(data))
+		}
+	}
+	return v, nil
+}
+
+// Validate checks the settings and how they fit together.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen address is empty"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("public URL %q must be an absolute http(s) URL", c.PublicURL))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("database URL must start with sqlite:// or postgres://"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max body bytes %d is below 1024", c.MaxBodyBytes))
+	}
+	if c.RatePerMinute < 0 || c.RateBurst < 0 {
+		errs = append(errs, errors.New("rate limit and burst must not be negative"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q must be text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 || c.SweepInterval <= 0 {
+		errs = append(errs, errors.New("shutdown timeout and sweep interval must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// printOptions writes the settings table of --help.
+func printOptions(w io.Writer) {
+	fmt.Fprintln(w, "Settings (flag, environment variable, default):")
+	for _, o := range options {
+		def := o.def
+		if def == "" {
+			def = `""`
+		}
+		env := o.env
+		if o.secret {
+			env += " (or " + o.env + "_FILE)"
+		}
+		fmt.Fprintf(w, "  --%-20s %s\n  %-22s default %s\n  %-22s %s\n", o.flag, env, "", def, "", o.usage)
+	}
+}

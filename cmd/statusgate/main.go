@@ -1,0 +1,170 @@
+// Command statusgate is the status webhook gateway: `statusgate serve` (the default)
+// runs it; `migrate`, `apikey create` and `org create` manage its database.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "statusgate:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var usage usageError
+	if errors.As(err, &usage) {
+		return 2
+	}
+	return 1
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usageText = `statusgate: a self-hostable gateway for third-party status webhooks.
+
+Usage:
+  statusgate [serve] [flags]                     run the gateway (the default)
+  statusgate migrate [flags]                     apply database migrations and exit
+  statusgate apikey create --org SLUG --role admin|viewer [--name NAME] [flags]
+                                                 print a new API key (and nothing else)
+  statusgate org create SLUG [--name NAME] [flags]
+                                                 create an organization, print its first admin key
+  statusgate help                                this text
+
+`
+
+// run is main without the process: arguments, output streams and environment are
+// passed in so tests can drive every subcommand.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stdout, stderr, getenv)
+	case "migrate":
+		return runMigrate(ctx, args, stdout, stderr, getenv)
+	case "apikey":
+		return runAPIKey(ctx, args, stdout, stderr, getenv)
+	case "org":
+		return runOrg(ctx, args, stdout, stderr, getenv)
+	case "help":
+		fmt.Fprint(stdout, usageText)
+		printOptions(stdout)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q; see statusgate --help", cmd)}
+}
+
+// newFlagSet returns a flag set whose --help prints the whole usage and settings.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		printOptions(fs.Output())
+	}
+	return fs
+}
+
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	cfg, err := LoadConfig(fs, args, getenv)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return cfg, usageError{err.Error()}
+	}
+	return cfg, err
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("serve", stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, stdout, stderr)
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	return m.Close()
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("migrate", stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(stderr, "statusgate: database is up to date")
+	return nil
+}
+
+func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"usage: statusgate apikey create --org SLUG --role admin|viewer [--name NAME]"}
+	}
+	fs := newFlagSet("apikey create", stderr)
+	org := fs.String("org", "default", "organization slug")
+	role := fs.String("role", "admin", "admin or viewer")
+	name := fs.String("name", "", "a note on what the key is for")
+	cfg, err := loadConfig(fs, args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	return withOrgs(ctx, cfg, stderr, func(s orgsStore) error {
+		key, err := s.CreateKey(ctx, *org, orgsRole(*role), *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, key)
+		return nil
+	})
+}
+
+func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) < 2 || args[0] != "create" || args[1] == "" || args[1][0] == '-' {
+		return usageError{"usage: statusgate org create SLUG [--name NAME]"}
+	}
+	slug := args[1]
+	fs := newFlagSet("org create", stderr)
+	name := fs.String("name", "", "display name (default: the slug)")
+	cfg, err := loadConfig(fs, args[2:], getenv)
+	if err != nil {
+		return err
+	}
+	return withOrgs(ctx, cfg, stderr, func(s orgsStore) error {
+		_, key, err := s.CreateOrg(ctx, slug, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, key)
+		return nil
+	})
+}
