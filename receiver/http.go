@@ -85,7 +85,13 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: c.RealIP(), receivedAt: now,
 	})
 	if err != nil {
-		return err
+		if _, ok := apierr.As(err); ok {
+			return err
+		}
+		// Nothing of the delivery was committed. Senders retry on any non-2xx, so tell
+		// them to, rather than answer a 500 that reads like a permanent failure.
+		h.logger.ErrorContext(ctx, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()), slog.Any("err", err))
+		return apierr.New(apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; retry later")
 	}
 	level := slog.LevelInfo
 	if out.Error != nil {

@@ -171,9 +171,27 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		return s.insertDelivery(ctx, row)
 	})
 	if err != nil {
+		if _, ok := apierr.As(err); !ok {
+			s.recordUnstored(ctx, recv, row)
+		}
 		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// recordUnstored logs, best effort and in a transaction of its own, a delivery whose
+// transaction failed, so an operator sees why the sender was told to retry. When the
+// database itself is down this fails too, and the sender's retry is the record.
+func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow) {
+	code, msg := apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; the sender was told to retry"
+	row.Result, row.Reason, row.ErrorCode, row.ErrorMessage = ResultFailed, nil, &code, &msg
+	row.PreviousStatus, row.NewStatus = nil, nil
+	_ = s.db.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true); err != nil {
+			return err
+		}
+		return s.insertDelivery(ctx, row)
+	})
 }
 
 // apply is the status-changing part of a delivery, inside its transaction.
