@@ -18,7 +18,17 @@ import (
 	"github.com/statusgate/statusgate/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+// serverEnv makes the test binary run the real main instead of the tests, so a test
+// can start the gateway as a separate process and kill it.
+const serverEnv = "STATUSGATE_TEST_RUN_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serverEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	dbtest.Main(m)
+}
 
 var keyPattern = regexp.MustCompile(`sgk_[A-Za-z0-9]{40}`)
 

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
+)
+
+// gatewayProcess is the gateway running as a child process on a database.
+type gatewayProcess struct {
+	cmd *exec.Cmd
+	url string
+	key string // the bootstrap key, on the first start only
+}
+
+func startProcess(t *testing.T, dbURL, dataDir string) *gatewayProcess {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), serverEnv+"=1", "STATUSGATE_LISTEN="+addr, "STATUSGATE_DATABASE_URL="+dbURL,
+		"STATUSGATE_DATA_DIR="+dataDir, "STATUSGATE_PUBLIC_URL=http://"+addr, "STATUSGATE_SWEEP_INTERVAL=50ms")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = testLogWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &gatewayProcess{cmd: cmd, url: "http://" + addr}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	keys := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if k := keyPattern.FindString(sc.Text()); k != "" {
+				keys <- k
+			}
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(p.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				select {
+				case p.key = <-keys:
+				case <-time.After(200 * time.Millisecond):
+				}
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("gateway process did not become ready at %s", p.url)
+	return nil
+}
+
+type processedAnswer struct {
+	deliveryID, serviceID, newStatus string
+}
+
+// Killing the gateway in the middle of a burst of status changes must leave no change
+// without its history row, post and incident update, and lose no change a sender was
+// told (200 processed) was taken.
+func TestKillDuringBurstLosesNothing(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			dbURL, dataDir := dbtest.URL(t, d), t.TempDir()
+			gw := startProcess(t, dbURL, dataDir)
+			if gw.key == "" {
+				t.Fatal("first start printed no key")
+			}
+			const nServices = 4
+			var tokens, serviceIDs []string
+			for i := 0; i < nServices; i++ {
+				s := apitest.Do(t, http.MethodPost, gw.url+"/api/v1/services", gw.key, map[string]any{"name": fmt.Sprintf("svc-%d", i)}).Map(t)
+				r := apitest.Do(t, http.MethodPost, gw.url+"/api/v1/receivers", gw.key, map[string]any{
+					"name": fmt.Sprintf("r-%d", i), "service_id": s["id"], "auto_incidents": map[string]any{"enabled": true},
+				}).Map(t)
+				serviceIDs, tokens = append(serviceIDs, s["id"].(string)), append(tokens, r["token"].(string))
+			}
+
+			var (
+				mu        sync.Mutex
+				processed []processedAnswer
+				wg        sync.WaitGroup
+			)
+			ctx, stop := context.WithCancel(context.Background())
+			client := &http.Client{Timeout: 5 * time.Second}
+			statuses := []string{"down", "operational", "degraded", "operational"}
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := 0; ctx.Err() == nil; i++ {
+						n := rand.IntN(nServices)
+						body := fmt.Sprintf(`{"status":%q}`, statuses[(w+i)%len(statuses)])
+						resp, err := client.Post(gw.url+"/api/webhooks/incoming/"+tokens[n], "application/json", strings.NewReader(body))
+						if err != nil {
+							continue // the process died under this request: no answer, nothing promised
+						}
+						var out struct {
+							Result     string `json:"result"`
+							DeliveryID string `json:"delivery_id"`
+							NewStatus  string `json:"new_status"`
+						}
+						_ = decodeJSON(resp, &out)
+						if resp.StatusCode == http.StatusOK && out.Result == "processed" {
+							mu.Lock()
+							processed = append(processed, processedAnswer{out.DeliveryID, serviceIDs[n], out.NewStatus})
+							mu.Unlock()
+						}
+					}
+				}(w)
+			}
+			// Kill once the burst is well under way.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				n := len(processed)
+				mu.Unlock()
+				if n >= 40 {
+					break
+				}
+			}
+			if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = gw.cmd.Wait()
+			stop()
+			wg.Wait()
+			if len(processed) < 40 {
+				t.Fatalf("only %d processed answers before the kill; the burst did not get going", len(processed))
+			}
+
+			t.Logf("killed the gateway after %d processed answers", len(processed))
+			startProcess(t, dbURL, dataDir) // recovery on restart (SQLite WAL replay, no migration trouble)
+			db, err := database.Open(context.Background(), dbURL, database.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			checkConsistency(t, db, serviceIDs, processed)
+		})
+	}
+}
+
+func decodeJSON(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// checkConsistency asserts the invariants a crash must not break.
+func checkConsistency(t *testing.T, db *database.DB, serviceIDs []string, processed []processedAnswer) {
+	t.Helper()
+	conn := db.Conn(context.Background())
+	for _, p := range processed {
+		var n int64
+		if err := conn.Table("status_history").Where("delivery_id = ? AND service_id = ? AND status = ?", p.deliveryID, p.serviceID, p.newStatus).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("delivery %s was answered processed (%s) but has %d history rows", p.deliveryID, p.newStatus, n)
+		}
+	}
+	for _, id := range serviceIDs {
+		var status string
+		if err := conn.Table("services").Where("id = ?", id).Pluck("status", &status).Error; err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			Status  string
+			EndedAt *time.Time
+		}
+		if err := conn.Table("status_history").Where("service_id = ?", id).Order("started_at, id").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		last := rows[len(rows)-1]
+		if last.EndedAt != nil || last.Status != status {
+			t.Fatalf("service %s is %s but its open history interval is %+v", id, status, last)
+		}
+		for i := 1; i < len(rows); i++ {
+			if rows[i].Status == rows[i-1].Status || rows[i-1].EndedAt == nil {
+				t.Fatalf("service %s history breaks at row %d: %+v then %+v", id, i, rows[i-1], rows[i])
+			}
+		}
+		var posts int64
+		if err := conn.Table("posts").Where("service_id = ? AND kind = ?", id, "status_change").Count(&posts).Error; err != nil {
+			t.Fatal(err)
+		}
+		if posts != int64(len(rows)-1) {
+			t.Fatalf("service %s has %d changes in its history but %d posts", id, len(rows)-1, posts)
+		}
+		var open int64
+		if err := conn.Table("incidents").Where("service_id = ? AND automatic = ? AND resolved_at IS NULL", id, true).Count(&open).Error; err != nil {
+			t.Fatal(err)
+		}
+		bad := status == "down" || status == "degraded"
+		if (bad && open != 1) || (!bad && open != 0) {
+			t.Fatalf("service %s is %s with %d open automatic incidents", id, status, open)
+		}
+	}
+}
