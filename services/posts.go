@@ -110,9 +110,17 @@ func changePost(ch Change) postRow {
 	}
 	return postRow{
 		ID: uuid.Must(uuid.NewV7()), OrgID: ch.Service.OrgID, ServiceID: &ch.Service.ID, Kind: PostStatusChange,
-		FromStatus: &from, ToStatus: &to, Title: fmt.Sprintf("%s is %s", ch.Service.Name, ch.To),
+		FromStatus: &from, ToStatus: &to, Title: changeTitle(ch.Service.Name, ch.To),
 		Body: body, CreatedAt: ch.At,
 	}
+}
+
+// changeTitle reads as a sentence for every status ("API is under maintenance").
+func changeTitle(name string, to mapping.Status) string {
+	if to == mapping.Maintenance {
+		return name + " is under maintenance"
+	}
+	return fmt.Sprintf("%s is %s", name, to)
 }
 
 func (s *Store) insertPost(ctx context.Context, row postRow) error {

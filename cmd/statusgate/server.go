@@ -22,6 +22,7 @@ import (
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
 	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/statuspage"
 )
 
 // Main is the running gateway: its database, HTTP server and workers.
@@ -144,6 +145,10 @@ func (m *Main) Run(ctx context.Context) error {
 	e.GET("/readyz", m.handleReady)
 	e.GET("/api/openapi.yaml", handleOpenAPI)
 	recvHandler.RegisterInbound(e)
+	statuspage.New(statuspage.Config{
+		Orgs: orgStore, Services: svcStore, Incidents: incStore,
+		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
+	}).Register(e)
 	api := e.Group("/api/v1", orgStore.RequireKey())
 	svcStore.Register(api)
 	recvHandler.Register(api)

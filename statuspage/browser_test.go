@@ -1,0 +1,252 @@
+package statuspage_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
+)
+
+// chromium finds a headless-capable Chromium. Under CI=true a missing browser fails
+// the test, so the browser check can never silently stop running; elsewhere it skips
+// with the reason.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const why = "no Chromium on PATH (Debian: apt-get install -y chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+	return ""
+}
+
+// browser starts a fresh headless Chromium that can reach only what the test serves
+// on loopback, and returns a tab's context.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	// One deadline for the whole browser: a hung Chromium fails the test instead of
+	// hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the CI runs as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return tab
+}
+
+// TestBrowserShowsEachStatus loads the page in a real browser, checks what a visitor
+// reads for each status, and looks at screenshots at desktop and phone widths. The
+// page is the same on both stores, so it runs on SQLite only.
+func TestBrowserShowsEachStatus(t *testing.T) {
+	t.Parallel() // every test has its own databases and server
+	tab := browser(t)
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db)
+	api := f.createService("API", true)
+	f.createService("Web Shop", true)
+	secret := f.createService("Internal Ledger", false)
+	f.setStatus(secret, "down", "")
+	f.clock.Advance(2 * time.Hour)
+	pageURL := f.srv.URL + "/status/" + f.srv.OrgSlug
+	shotDir := t.TempDir()
+	cases := []struct {
+		status, banner, label, background string
+	}{
+		{"operational", "All Systems Operational", "Operational", "rgb(26, 127, 55)"},
+		{"degraded", "Minor Service Outage", "Degraded performance", "rgb(154, 103, 0)"},
+		{"down", "Partial System Outage", "Major outage", "rgb(207, 34, 46)"},
+		{"maintenance", "Service Under Maintenance", "Under maintenance", "rgb(9, 105, 218)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.status+" reads "+tc.banner, func(t *testing.T) {
+			f.clock.Advance(time.Hour)
+			f.setStatus(api, tc.status, "API is "+tc.status+" now")
+			// The page may be cached for 30 seconds, so each visit asks for a new address.
+			if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(pageURL+"?visit="+tc.status)); err != nil {
+				t.Fatalf("loading %s: %v", pageURL, err)
+			}
+			banner := text(t, tab, "#overall")
+			if banner != tc.banner {
+				t.Fatalf("banner reads %q, want %q", banner, tc.banner)
+			}
+			if got := text(t, tab, "#service-"+api+" .status-label"); got != tc.label {
+				t.Fatalf("API's status reads %q, want %q", got, tc.label)
+			}
+			if got := text(t, tab, "#service-"+api+" .service-name"); got != "API" {
+				t.Fatalf("service name reads %q, want API", got)
+			}
+			// The stylesheet loaded and colours the banner for the state.
+			bg, err := chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".banner")).backgroundColor`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bg != tc.background {
+				t.Fatalf("banner background = %s, want %s", bg, tc.background)
+			}
+			if page := text(t, tab, "body"); bytes.Contains([]byte(page), []byte("Internal Ledger")) {
+				t.Fatal("the page shows the non-public service")
+			}
+			shot := screenshot(t, tab, filepath.Join(shotDir, "desktop-"+tc.status+".png"), 1280, 900)
+			wantColour(t, shot, tc.background, 20000)
+		})
+	}
+
+	t.Run("today's bar says its uptime on hover", func(t *testing.T) {
+		title, err := chromedp.Run(tab, chromedp.AttributeValue(chromedp.CSS("#service-"+api+" .day:last-child"), "title"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Created 10:00, operational until 14:00, degraded (which counts as up)
+		// 14:00-15:00, down 15:00-16:00, maintenance from 16:00, which is now: five
+		// hours up out of six.
+		if want := "2026-01-15: 83.33% uptime, worst: down"; title.Value != want {
+			t.Fatalf("today's bar title = %q, want %q", title.Value, want)
+		}
+	})
+
+	t.Run("phone width shows thirty days and stays readable", func(t *testing.T) {
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(pageURL+"?visit=phone")); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, "#overall"); got != "Service Under Maintenance" {
+			t.Fatalf("banner on a phone reads %q", got)
+		}
+		visible, err := chromedp.Run(tab, chromedp.Evaluate[int](`[...document.querySelectorAll("#service-`+api+` .day")].filter(d => d.offsetWidth > 0).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if visible != 30 {
+			t.Fatalf("%d day bars visible on a phone, want 30", visible)
+		}
+		overflow, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Fatal("the page scrolls sideways on a phone")
+		}
+		shot := screenshot(t, tab, filepath.Join(shotDir, "phone-maintenance.png"), 390, 844)
+		wantColour(t, shot, "rgb(9, 105, 218)", 10000)
+	})
+
+	t.Run("an open incident shows with its timeline and outranks maintenance", func(t *testing.T) {
+		f.clock.Advance(time.Minute)
+		f.createIncident(map[string]any{"title": "API requests time out", "message": "We are investigating elevated error rates.", "service_id": api})
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(pageURL+"?visit=incident")); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, "#overall"); got != "Partial System Outage" {
+			t.Fatalf("banner reads %q, want Partial System Outage for an open major incident", got)
+		}
+		if got := text(t, tab, ".incident h3"); got != "API requests time out" {
+			t.Fatalf("incident title reads %q", got)
+		}
+		if got := text(t, tab, ".incident .timeline li .msg"); got != "We are investigating elevated error rates." {
+			t.Fatalf("incident timeline reads %q", got)
+		}
+		screenshot(t, tab, filepath.Join(shotDir, "desktop-incident.png"), 1280, 900)
+	})
+}
+
+func text(t *testing.T, tab context.Context, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// screenshot captures the viewport, saves it and checks it is a PNG of the viewport's
+// size with something drawn on it.
+func screenshot(t *testing.T, tab context.Context, path string, width, height int) image.Image {
+	t.Helper()
+	data, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("STATUSGATE_SCREENSHOT_DIR"); dir != "" {
+		// For a person who wants to look at the page: keep a copy outside the temp dir.
+		_ = os.WriteFile(filepath.Join(dir, filepath.Base(path)), data, 0o644)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("screenshot %s is not a PNG: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() != width || b.Dy() != height {
+		t.Fatalf("screenshot is %dx%d, want %dx%d", b.Dx(), b.Dy(), width, height)
+	}
+	colours := map[uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[r>>8<<16|g>>8<<8|bl>>8] = true
+		}
+	}
+	if len(colours) < 20 {
+		t.Fatalf("screenshot has %d colours: the page looks blank", len(colours))
+	}
+	return img
+}
+
+// wantColour checks that at least min pixels have the CSS colour, e.g. the banner's.
+func wantColour(t *testing.T, img image.Image, css string, min int) {
+	t.Helper()
+	var wr, wg, wb uint32
+	if _, err := fmt.Sscanf(css, "rgb(%d, %d, %d)", &wr, &wg, &wb); err != nil {
+		t.Fatalf("colour %q: %v", css, err)
+	}
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 == wr && g>>8 == wg && bl>>8 == wb {
+				n++
+			}
+		}
+	}
+	if n < min {
+		t.Fatalf("screenshot has %d pixels of %s, want at least %d: the banner is not drawn", n, css, min)
+	}
+}

@@ -1,0 +1,107 @@
+package statuspage_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
+	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/statuspage"
+)
+
+const publicURL = "https://status.example.com"
+
+// start is the test clock's first reading: 10:00 UTC on 15 January 2026.
+var start = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// clock is a settable clock shared by every store of a fixture.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fixture is the admin API (services and incidents) and the public pages over one
+// real database, all on one clock.
+type fixture struct {
+	t     *testing.T
+	srv   *apitest.Server
+	clock *clock
+}
+
+func newFixture(t *testing.T, db *database.DB) *fixture {
+	t.Helper()
+	clk := &clock{t: start}
+	incs := incidents.NewStore(db, incidents.Options{NowFunc: clk.Now, Logger: dbtest.Logger(t)})
+	svcs := services.NewStore(db, services.Options{NowFunc: clk.Now, ChangeFuncs: []services.ChangeFunc{incs.HandleChange}})
+	srv := apitest.New(t, db, func(g *echo.Group) {
+		svcs.Register(g)
+		incs.Register(g)
+	})
+	statuspage.New(statuspage.Config{
+		Orgs: srv.Orgs, Services: svcs, Incidents: incs, PublicURL: publicURL + "/",
+		NowFunc: clk.Now, Logger: dbtest.Logger(t),
+	}).Register(srv.Echo)
+	return &fixture{t: t, srv: srv, clock: clk}
+}
+
+// createService creates a service through the admin API and returns its id.
+func (f *fixture) createService(name string, public bool) string {
+	f.t.Helper()
+	a := f.srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": name, "public": public, "description": name + " for customers"})
+	if a.Status != http.StatusCreated {
+		f.t.Fatalf("creating service %q: %d %s", name, a.Status, a.Body)
+	}
+	return a.Map(f.t)["id"].(string)
+}
+
+// setStatus changes a service's status through the admin API.
+func (f *fixture) setStatus(id, status, message string) {
+	f.t.Helper()
+	a := f.srv.Admin(http.MethodPut, "/api/v1/services/"+id+"/status", map[string]any{"status": status, "message": message})
+	if a.Status != http.StatusOK {
+		f.t.Fatalf("setting status %s: %d %s", status, a.Status, a.Body)
+	}
+}
+
+// createIncident opens a manual incident through the admin API and returns its id.
+func (f *fixture) createIncident(body map[string]any) string {
+	f.t.Helper()
+	a := f.srv.Admin(http.MethodPost, "/api/v1/incidents", body)
+	if a.Status != http.StatusCreated {
+		f.t.Fatalf("creating incident: %d %s", a.Status, a.Body)
+	}
+	return a.Map(f.t)["id"].(string)
+}
+
+// get fetches a public URL (no key).
+func (f *fixture) get(path string) apitest.Answer {
+	f.t.Helper()
+	return f.srv.Do(http.MethodGet, path, "", nil)
+}
+
+func wantHeader(t *testing.T, a apitest.Answer, name, want string) {
+	t.Helper()
+	if got := a.Header.Get(name); !strings.HasPrefix(got, want) {
+		t.Fatalf("%s = %q, want %q", name, got, want)
+	}
+}
