@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/migrations"
 )
 

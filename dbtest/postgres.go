@@ -24,8 +24,8 @@ import (
 
 // cluster is the PostgreSQL server one test binary shares.
 type cluster struct {
-	dir    string   // data folder; removed on stop ("" when the server is external)
-	bin    string   // folder of initdb and pg_ctl
+	dir    string // data folder; removed on stop ("" when the server is external)
+	bin    string // folder of initdb and pg_ctl
 	cred   *syscall.Credential
 	admin  *url.URL // URL of the maintenance database
 	tmpl   string   // migrated template database every test database is copied from

@@ -3,6 +3,7 @@ package incidents
 import (
 	"net/http"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/orgs"
@@ -43,23 +44,15 @@ func (s *Store) handleList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.List(c.Request().Context(), p.OrgID, ListFilter{State: c.QueryParam("status")}, page)
+	list, err := s.List(c.Request().Context(), p.OrgID, ListFilter{State: c.QueryParam("state")}, page)
 	if err != nil {
 		return err
 	}
-	var next *string
-	if len(list) > 0 {
-		next = rest.NextCursor(page, len(list), list[len(list)-1].ID)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"incidents": list, "next_cursor": next})
+	return rest.ListAnswer(c, "incidents", page, list, func(x Incident) uuid.UUID { return x.ID })
 }
 
 func (s *Store) handleGet(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "incident")
+	p, id, err := orgs.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}
@@ -71,11 +64,7 @@ func (s *Store) handleGet(c echo.Context) error {
 }
 
 func (s *Store) handleUpdate(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "incident")
+	p, id, err := orgs.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}
@@ -92,11 +81,7 @@ func (s *Store) handleUpdate(c echo.Context) error {
 
 // handleAcknowledge takes no body: acknowledging says only "someone is on it".
 func (s *Store) handleAcknowledge(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "incident")
+	p, id, err := orgs.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}

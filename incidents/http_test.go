@@ -98,9 +98,9 @@ func TestIncidentsAPI(t *testing.T) {
 			if a.Status != http.StatusUnprocessableEntity || errorField(t, a) != "title" {
 				t.Fatalf("patch empty title: %d %s, want 422 naming title", a.Status, a.Body)
 			}
-			a = srv.Admin(http.MethodGet, "/api/v1/incidents?status=sideways", nil)
-			if a.Status != http.StatusUnprocessableEntity || errorField(t, a) != "status" {
-				t.Fatalf("list bad filter: %d %s, want 422 naming status", a.Status, a.Body)
+			a = srv.Admin(http.MethodGet, "/api/v1/incidents?state=sideways", nil)
+			if a.Status != http.StatusUnprocessableEntity || errorField(t, a) != "state" {
+				t.Fatalf("list bad filter: %d %s, want 422 naming state", a.Status, a.Body)
 			}
 		})
 
@@ -129,8 +129,8 @@ func TestIncidentsAPI(t *testing.T) {
 			if got := kinds(inc); got[len(got)-1] != "resolved" {
 				t.Fatalf("timeline = %v, want it to end resolved", got)
 			}
-			resolved := srv.Admin(http.MethodGet, "/api/v1/incidents?status=resolved", nil).Map(t)["incidents"].([]any)
-			open := srv.Admin(http.MethodGet, "/api/v1/incidents?status=open", nil).Map(t)["incidents"].([]any)
+			resolved := srv.Admin(http.MethodGet, "/api/v1/incidents?state=resolved", nil).Map(t)["incidents"].([]any)
+			open := srv.Admin(http.MethodGet, "/api/v1/incidents?state=open", nil).Map(t)["incidents"].([]any)
 			if len(resolved) != 1 || len(open) != 0 {
 				t.Fatalf("resolved %d open %d, want 1 0", len(resolved), len(open))
 			}
@@ -232,7 +232,7 @@ func TestIncidentsAPI(t *testing.T) {
 
 		t.Run("automatic incidents show in the API", func(t *testing.T) {
 			f.webhook(t, mapping.Down, enabled(0), "")
-			open := srv.Admin(http.MethodGet, "/api/v1/incidents?status=open", nil).Map(t)["incidents"].([]any)
+			open := srv.Admin(http.MethodGet, "/api/v1/incidents?state=open", nil).Map(t)["incidents"].([]any)
 			var auto int
 			for _, i := range open {
 				if i.(map[string]any)["automatic"] == true {

@@ -32,7 +32,7 @@ type incidentRow struct {
 	DurationSeconds  *int64
 	AcknowledgedAt   *time.Time
 	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	UpdatedAt        time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
 
 func (incidentRow) TableName() string { return "incidents" }
@@ -148,7 +148,8 @@ func (s *Store) Get(ctx context.Context, orgID, id uuid.UUID) (Incident, error) 
 }
 
 // List returns a page of the organization's incidents, newest first (by the time they
-// started).
+// started): up to page.Limit+1 of them, the extra one telling rest.ListAnswer that a
+// next page exists.
 func (s *Store) List(ctx context.Context, orgID uuid.UUID, f ListFilter, page rest.Page) ([]Incident, error) {
 	q := s.db.Conn(ctx).Where("org_id = ?", orgID)
 	switch f.State {
@@ -158,7 +159,7 @@ func (s *Store) List(ctx context.Context, orgID uuid.UUID, f ListFilter, page re
 		q = q.Where("resolved_at IS NOT NULL")
 	case "", "all":
 	default:
-		return nil, apierr.Invalid("status", "status %q must be open, resolved or all", f.State)
+		return nil, apierr.Invalid("state", "state %q must be open, resolved or all", f.State)
 	}
 	if page.Cursor != uuid.Nil {
 		var cur incidentRow
@@ -171,7 +172,7 @@ func (s *Store) List(ctx context.Context, orgID uuid.UUID, f ListFilter, page re
 		}
 		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", cur.StartedAt, cur.StartedAt, cur.ID)
 	}
-	return s.load(ctx, q.Limit(page.Limit))
+	return s.load(ctx, q.Limit(page.Limit+1))
 }
 
 // ListOpen returns every open incident of the organization with its timeline, newest

@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/rest"
 )
 
 // RequireKey is the admin API's authentication: it reads "Authorization: Bearer <key>",
@@ -43,4 +45,15 @@ func Caller(c echo.Context) (Principal, error) {
 		return Principal{}, ErrUnauthorized
 	}
 	return p, nil
+}
+
+// CallerAndID returns the caller and the route's :id parameter; an id that is not a
+// UUID answers not found for kind, as an unknown one would.
+func CallerAndID(c echo.Context, kind string) (Principal, uuid.UUID, error) {
+	p, err := Caller(c)
+	if err != nil {
+		return Principal{}, uuid.Nil, err
+	}
+	id, err := rest.PathID(c, "id", kind)
+	return p, id, err
 }

@@ -85,7 +85,7 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 		}
 		duplicate = n > 0
 	}
-	stale := !ex.EventTime.IsZero() && ex.EventTime.Before(svc.StatusChangedAt)
+	stale := !ex.EventTime.IsZero() && svc.StatusEventAt != nil && ex.EventTime.Before(*svc.StatusEventAt)
 	switch {
 	case duplicate:
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonDuplicate)

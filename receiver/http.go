@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
@@ -132,19 +133,11 @@ func (h *Handler) handleList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var next *string
-	if len(list) > 0 {
-		next = rest.NextCursor(page, len(list), list[len(list)-1].ID)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"receivers": list, "next_cursor": next})
+	return rest.ListAnswer(c, "receivers", page, list, func(x Receiver) uuid.UUID { return x.ID })
 }
 
 func (h *Handler) handleGet(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -156,11 +149,7 @@ func (h *Handler) handleGet(c echo.Context) error {
 }
 
 func (h *Handler) handleUpdate(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -176,11 +165,7 @@ func (h *Handler) handleUpdate(c echo.Context) error {
 }
 
 func (h *Handler) handleDelete(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -191,11 +176,7 @@ func (h *Handler) handleDelete(c echo.Context) error {
 }
 
 func (h *Handler) handleRotateToken(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -207,11 +188,7 @@ func (h *Handler) handleRotateToken(c echo.Context) error {
 }
 
 func (h *Handler) handleDeliveries(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -223,11 +200,7 @@ func (h *Handler) handleDeliveries(c echo.Context) error {
 }
 
 func (h *Handler) handleDryRun(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "receiver")
+	p, id, err := orgs.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}

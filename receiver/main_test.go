@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -347,6 +348,10 @@ func readTestdata(t testing.TB, name string) []byte {
 func signHex(secret string, body []byte) string {
 	return hex.EncodeToString(signRaw(secret, body))
 }
+
+func b64std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func signRaw(secret string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))

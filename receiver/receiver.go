@@ -85,6 +85,21 @@ func (in SignatureInput) config() mapping.SignatureConfig {
 	return cfg
 }
 
+// fillFromPreset takes the preset's scheme when none is given, and its header when
+// the scheme is the preset's and no header is given, so a GitHub receiver needs only
+// its secret to check X-Hub-Signature-256.
+func (in *SignatureInput) fillFromPreset(d mapping.SignatureDefaults) {
+	if d.Scheme == "" {
+		return
+	}
+	if strings.TrimSpace(in.Scheme) == "" {
+		in.Scheme = d.Scheme
+	}
+	if strings.TrimSpace(in.Header) == "" && strings.EqualFold(strings.TrimSpace(in.Scheme), d.Scheme) {
+		in.Header = d.Header
+	}
+}
+
 // Validate checks the signature settings.
 func (in SignatureInput) Validate() error {
 	if in.Secret != "" && len(in.Secrets) > 0 {
@@ -119,8 +134,9 @@ type AutoIncidents struct {
 	OpenAfterSeconds int    `json:"open_after_seconds"`
 }
 
-// Validate checks the auto-incident policy.
-func (a AutoIncidents) Validate() error {
+// Validate checks the auto-incident policy and lower-cases its severity.
+func (a *AutoIncidents) Validate() error {
+	a.Severity = strings.ToLower(strings.TrimSpace(a.Severity))
 	switch a.Severity {
 	case "", "minor", "major", "critical":
 	default:
@@ -157,22 +173,19 @@ func (st *settings) validate() error {
 	if utf8.RuneCountInString(st.Name) > 200 {
 		return apierr.Invalid("name", "name must be at most 200 characters")
 	}
+	if st.ServiceID != nil && st.Rules.ServiceNameField != "" {
+		return apierr.Invalid("service_id", "give either service_id (one fixed service) or service_name_field (the service is named in each payload), not both")
+	}
 	st.Rules.FixedService = st.ServiceID != nil
 	if err := fromMappingValidation(st.Rules.Validate()); err != nil {
 		return err
 	}
-	presetGivesName := false
-	if st.Rules.Preset != "" {
-		p, _ := mapping.LookupPreset(st.Rules.Preset)
-		presetGivesName = p.ServiceNameField != ""
-	}
-	switch {
-	case st.ServiceID != nil && st.Rules.ServiceNameField != "":
-		return apierr.Invalid("service_id", "give either service_id (one fixed service) or service_name_field (the service is named in each payload), not both")
-	case st.ServiceID == nil && st.Rules.ServiceNameField == "" && !presetGivesName:
+	preset, _ := mapping.LookupPreset(st.Rules.Preset)
+	if st.ServiceID == nil && st.Rules.ServiceNameField == "" && preset.ServiceNameField == "" {
 		return apierr.Invalid("service_id", "service_id or service_name_field is required")
 	}
 	if st.Signature != nil {
+		st.Signature.fillFromPreset(preset.Signature)
 		if err := st.Signature.Validate(); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ type receiverRow struct {
 	TokenHash                 string
 	TokenHint                 string
 	CreatedAt                 time.Time
-	UpdatedAt                 time.Time
+	UpdatedAt                 time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
 
 func (receiverRow) TableName() string { return "receivers" }
@@ -222,11 +222,14 @@ func toReceiver(row receiverRow) Receiver {
 		AutoIncidents: services.IncidentPolicy{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
 		TokenHint:     row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 	}
-	if r.StatusField == "" && r.Preset == "" {
-		r.StatusField = mapping.DefaultStatusField
-	}
-	if r.MessageField == "" && r.Preset == "" {
-		r.MessageField = mapping.DefaultMessageField
+	// Show the paths a delivery is really read with: the receiver's own, else its
+	// preset's, else the defaults.
+	preset, _ := mapping.LookupPreset(row.Preset)
+	r.StatusField = firstNonEmpty(r.StatusField, preset.StatusField, mapping.DefaultStatusField)
+	r.MessageField = firstNonEmpty(r.MessageField, preset.MessageField, mapping.DefaultMessageField)
+	r.TimestampField = firstNonEmpty(r.TimestampField, preset.TimestampField)
+	if row.ServiceID == nil {
+		r.ServiceNameField = firstNonEmpty(r.ServiceNameField, preset.ServiceNameField)
 	}
 	if row.SignatureScheme != "" {
 		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader}
@@ -287,9 +290,10 @@ func (s *Store) withSecretCount(row receiverRow) Receiver {
 	return r
 }
 
-// List returns a page of the organization's receivers, oldest first.
+// List returns a page of the organization's receivers, oldest first: up to
+// page.Limit+1 of them, the extra one telling rest.ListAnswer that a next page exists.
 func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Receiver, error) {
-	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit)
+	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit + 1)
 	if page.Cursor != uuid.Nil {
 		q = q.Where("id > ?", page.Cursor)
 	}
@@ -459,4 +463,13 @@ func (s *Store) activeOf(row receiverRow) (active, error) {
 		a.signature = &cfg
 	}
 	return a, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

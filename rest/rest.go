@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -117,16 +118,6 @@ func ParsePage(c echo.Context) (Page, error) {
 	return p, nil
 }
 
-// NextCursor returns the next_cursor for a page: the last id when the page is full
-// (there may be more), nil at the end.
-func NextCursor(p Page, n int, lastID uuid.UUID) *string {
-	if n < p.Limit {
-		return nil
-	}
-	s := lastID.String()
-	return &s
-}
-
 // PathID reads a UUID path parameter; a malformed one is simply not found.
 func PathID(c echo.Context, name, kind string) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param(name))
@@ -156,4 +147,21 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	}
 	n.Value = &v
 	return nil
+}
+
+// ListAnswer writes a list in the shape every list endpoint shares:
+// {"<name>": [...], "next_cursor": "..." or null at the end}. Stores fetch one item
+// more than the page (Limit+1), so the answer knows whether another page exists and
+// a full last page still ends with null.
+func ListAnswer[T any](c echo.Context, name string, page Page, items []T, idOf func(T) uuid.UUID) error {
+	var next *string
+	if len(items) > page.Limit {
+		items = items[:page.Limit]
+		s := idOf(items[len(items)-1]).String()
+		next = &s
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{name: items, "next_cursor": next})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
@@ -54,19 +55,11 @@ func (s *Store) handleList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var next *string
-	if len(list) > 0 {
-		next = rest.NextCursor(page, len(list), list[len(list)-1].ID)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"services": list, "next_cursor": next})
+	return rest.ListAnswer(c, "services", page, list, func(x Service) uuid.UUID { return x.ID })
 }
 
 func (s *Store) handleGet(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -78,11 +71,7 @@ func (s *Store) handleGet(c echo.Context) error {
 }
 
 func (s *Store) handleUpdate(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -98,11 +87,7 @@ func (s *Store) handleUpdate(c echo.Context) error {
 }
 
 func (s *Store) handleDelete(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -127,11 +112,7 @@ type StatusAnswer struct {
 }
 
 func (s *Store) handleSetStatus(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -165,11 +146,7 @@ func (s *Store) handleListPosts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var next *string
-	if len(posts) > 0 {
-		next = rest.NextCursor(page, len(posts), posts[len(posts)-1].ID)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"posts": posts, "next_cursor": next})
+	return rest.ListAnswer(c, "posts", page, posts, func(x Post) uuid.UUID { return x.ID })
 }
 
 func (s *Store) handleCreatePost(c echo.Context) error {

@@ -163,13 +163,14 @@ type PostFilter struct {
 	ServiceID  *uuid.UUID
 }
 
-// ListPosts returns a page of the organization's posts, newest first.
+// ListPosts returns a page of the organization's posts, newest first: up to
+// page.Limit+1 of them, the extra one telling rest.ListAnswer that a next page exists.
 func (s *Store) ListPosts(ctx context.Context, orgID uuid.UUID, f PostFilter, page rest.Page) ([]Post, error) {
 	q := s.db.Conn(ctx).Table("posts").
 		Select("posts.*, services.name AS service_name").
 		Joins("LEFT JOIN services ON services.id = posts.service_id").
 		Where("posts.org_id = ?", orgID).
-		Order("posts.created_at DESC, posts.id DESC").Limit(page.Limit)
+		Order("posts.created_at DESC, posts.id DESC").Limit(page.Limit + 1)
 	if f.PublicOnly {
 		q = q.Where("(posts.service_id IS NULL OR services.public = ?)", true)
 	}

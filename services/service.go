@@ -15,17 +15,21 @@ import (
 
 // Service is one thing whose status statusgate tracks.
 type Service struct {
-	ID                   uuid.UUID      `json:"id"`
-	OrgID                uuid.UUID      `json:"-"`
-	Name                 string         `json:"name"`
-	Description          string         `json:"description"`
-	Status               mapping.Status `json:"status"`
-	StatusChangedAt      time.Time      `json:"status_changed_at"`
-	Public               bool           `json:"public"`
-	SLATarget            *float64       `json:"sla_target"`
-	DegradedCountsAsDown bool           `json:"degraded_counts_as_down"`
-	CreatedAt            time.Time      `json:"created_at"`
-	UpdatedAt            time.Time      `json:"updated_at"`
+	ID              uuid.UUID      `json:"id"`
+	OrgID           uuid.UUID      `json:"-"`
+	Name            string         `json:"name"`
+	Description     string         `json:"description"`
+	Status          mapping.Status `json:"status"`
+	StatusChangedAt time.Time      `json:"status_changed_at"`
+	// StatusEventAt is the sender's time of the event that set or last confirmed the
+	// current status; nil until a sender gives one. Stale detection compares a
+	// sender's times with each other, never with our clock.
+	StatusEventAt        *time.Time `json:"-"`
+	Public               bool       `json:"public"`
+	SLATarget            *float64   `json:"sla_target"`
+	DegradedCountsAsDown bool       `json:"degraded_counts_as_down"`
+	CreatedAt            time.Time  `json:"created_at"`
+	UpdatedAt            time.Time  `json:"updated_at"`
 }
 
 // Ref is the short form of a service that other answers embed.
@@ -137,7 +141,8 @@ type TransitionInput struct {
 	ReceiverID *uuid.UUID
 	DeliveryID *uuid.UUID
 	// EventTime is when the sender says the event happened; zero when unknown. An event
-	// older than the service's last change is stale and changes nothing.
+	// older than the one behind the current status (Service.StatusEventAt) is stale and
+	// changes nothing.
 	EventTime time.Time
 	Incidents IncidentPolicy
 }
@@ -148,7 +153,7 @@ type TransitionResult struct {
 	Previous mapping.Status
 	New      mapping.Status
 	Changed  bool
-	// Stale is true when the event was older than the service's last change.
+	// Stale is true when the event was older than the one behind the current status.
 	Stale bool
 }
 

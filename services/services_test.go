@@ -146,6 +146,10 @@ func TestServicesAPI(t *testing.T) {
 			if len(seen) != 5 {
 				t.Fatalf("paged through %d services, want 5", len(seen))
 			}
+			full := srv.Admin(http.MethodGet, "/api/v1/services?limit=5", nil).Map(t)
+			if n := len(full["services"].([]any)); n != 5 || full["next_cursor"] != nil {
+				t.Fatalf("a page holding exactly the last 5: %d services, next_cursor %v; want 5 and null", n, full["next_cursor"])
+			}
 		})
 		t.Run("delete", func(t *testing.T) {
 			if a := srv.Admin(http.MethodDelete, "/api/v1/services/"+svc.ID.String(), nil); a.Status != http.StatusNoContent {
@@ -235,13 +239,34 @@ func TestTransitionIgnoresStaleEvents(t *testing.T) {
 		store := services.NewStore(db, services.Options{NowFunc: func() time.Time { return now }})
 		orgID := mustOrg(t, db)
 		svc, _ := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
-		res, err := store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: mapping.Down, EventTime: now.Add(-time.Minute)})
-		if err != nil || !res.Stale || res.Changed {
-			t.Fatalf("older event: %+v, %v; want stale, unchanged", res, err)
+		move := func(to mapping.Status, senderTime time.Time) services.TransitionResult {
+			t.Helper()
+			res, err := store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: to, EventTime: senderTime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
 		}
-		res, err = store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: mapping.Down, EventTime: now})
-		if err != nil || res.Stale || !res.Changed {
-			t.Fatalf("event at the last change: %+v, %v; want changed", res, err)
+		// The sender's clock lags ours by an hour: its events still count, because
+		// they are compared with each other, not with our clock.
+		lag := now.Add(-time.Hour)
+		if res := move(mapping.Down, lag); !res.Changed || res.Stale {
+			t.Fatalf("first timed event from a lagging sender: %+v, want changed", res)
+		}
+		if res := move(mapping.Operational, lag.Add(-time.Second)); !res.Stale || res.Changed {
+			t.Fatalf("event a second older than the one behind the status: %+v, want stale", res)
+		}
+		if res := move(mapping.Down, lag.Add(time.Minute)); res.Stale || res.Changed {
+			t.Fatalf("newer event confirming down: %+v, want unchanged", res)
+		}
+		if res := move(mapping.Operational, lag.Add(30*time.Second)); !res.Stale {
+			t.Fatalf("event older than the confirmation: %+v, want stale", res)
+		}
+		if res := move(mapping.Operational, time.Time{}); !res.Changed {
+			t.Fatalf("untimed change: %+v, want changed", res)
+		}
+		if res := move(mapping.Down, lag); res.Stale || !res.Changed {
+			t.Fatalf("timed event after an untimed change: %+v, want changed (the mark was cleared)", res)
 		}
 	})
 }

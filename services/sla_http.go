@@ -9,7 +9,6 @@ import (
 
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/orgs"
-	"github.com/statusgate/statusgate/rest"
 )
 
 // registerSLA adds the history and SLA routes; Register calls it.
@@ -50,11 +49,7 @@ var slaWindows = map[string]time.Duration{
 }
 
 func (s *Store) handleHistory(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -79,11 +74,7 @@ func (s *Store) handleHistory(c echo.Context) error {
 }
 
 func (s *Store) handleSLA(c echo.Context) error {
-	p, err := orgs.Caller(c)
-	if err != nil {
-		return err
-	}
-	id, err := rest.PathID(c, "id", "service")
+	p, id, err := orgs.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}

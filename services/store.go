@@ -22,11 +22,12 @@ type serviceRow struct {
 	Description          string
 	Status               string
 	StatusChangedAt      time.Time
+	StatusEventAt        *time.Time
 	Public               bool
 	SLATarget            *float64 `gorm:"column:sla_target"`
 	DegradedCountsAsDown bool
 	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	UpdatedAt            time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
 
 func (serviceRow) TableName() string { return "services" }
@@ -34,7 +35,7 @@ func (serviceRow) TableName() string { return "services" }
 func (r serviceRow) toService() Service {
 	return Service{
 		ID: r.ID, OrgID: r.OrgID, Name: r.Name, Description: r.Description,
-		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(),
+		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(), StatusEventAt: utcPtr(r.StatusEventAt),
 		Public: r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -148,9 +149,10 @@ func (s *Store) FindByName(ctx context.Context, orgID uuid.UUID, name string) (S
 	return row.toService(), nil
 }
 
-// List returns a page of the organization's services, oldest first.
+// List returns a page of the organization's services, oldest first: up to
+// page.Limit+1 of them, the extra one telling rest.ListAnswer that a next page exists.
 func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Service, error) {
-	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit)
+	q := s.db.Conn(ctx).Where("org_id = ?", orgID).Order("id").Limit(page.Limit + 1)
 	if page.Cursor != uuid.Nil {
 		q = q.Where("id > ?", page.Cursor)
 	}
@@ -265,11 +267,19 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
-		if !in.EventTime.IsZero() && in.EventTime.Before(before.StatusChangedAt) {
+		eventAt := in.EventTime.UTC().Truncate(time.Microsecond)
+		if !in.EventTime.IsZero() && before.StatusEventAt != nil && eventAt.Before(*before.StatusEventAt) {
 			res.Stale = true
 			return nil
 		}
 		if before.Status == in.To {
+			// A newer event confirming the status moves the mark, so an older event
+			// that arrives after it is still recognised as stale.
+			if !in.EventTime.IsZero() && (before.StatusEventAt == nil || eventAt.After(*before.StatusEventAt)) {
+				if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Update("status_event_at", eventAt).Error; err != nil {
+					return fmt.Errorf("recording event time: %w", err)
+				}
+			}
 			return nil
 		}
 		at := s.Now()
@@ -278,9 +288,16 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 			// before it starts.
 			at = before.StatusChangedAt
 		}
-		row.Status, row.StatusChangedAt, row.UpdatedAt = string(in.To), at, at
+		// A change with no sender time (a manual override, an untimed sender) clears the
+		// mark: comparing a sender's clock with ours would silence a sender whose clock
+		// lags, which is worse than letting one late retry through.
+		var mark *time.Time
+		if !in.EventTime.IsZero() {
+			mark = &eventAt
+		}
+		row.Status, row.StatusChangedAt, row.StatusEventAt, row.UpdatedAt = string(in.To), at, mark, at
 		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).
-			Updates(map[string]any{"status": row.Status, "status_changed_at": at, "updated_at": at}).Error; err != nil {
+			Updates(map[string]any{"status": row.Status, "status_changed_at": at, "status_event_at": mark, "updated_at": at}).Error; err != nil {
 			return fmt.Errorf("updating service status: %w", err)
 		}
 		ch := Change{
@@ -322,4 +339,12 @@ func (s *Store) recordHistory(ctx context.Context, ch Change) error {
 		return fmt.Errorf("recording status interval: %w", err)
 	}
 	return nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -157,6 +157,9 @@ func (h *Handler) load(ctx context.Context, slug string, opt loadOptions) (snaps
 	}
 	if opt.posts > 0 {
 		snap.Posts, err = h.services.ListPosts(ctx, org.ID, services.PostFilter{PublicOnly: true}, rest.Page{Limit: opt.posts})
+		if len(snap.Posts) > opt.posts { // the store reads one more to tell the API a next page exists
+			snap.Posts = snap.Posts[:opt.posts]
+		}
 		if err != nil {
 			return snapshot{}, err
 		}

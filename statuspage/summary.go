@@ -153,6 +153,8 @@ func (h *Handler) summaryIncident(inc incidents.Incident, s snapshot, components
 		out.IncidentUpdates = append(out.IncidentUpdates, IncidentEntry{
 			ID: u.ID.String(), Status: u.Status, Body: u.Message, IncidentID: inc.ID.String(),
 			CreatedAt: at, UpdatedAt: at, DisplayAt: at,
+			// Statuspage clients iterate this; an empty list, never null.
+			AffectedComponents: []Component{},
 		})
 	}
 	return out

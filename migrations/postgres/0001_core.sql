@@ -27,6 +27,9 @@ CREATE TABLE services (
     description             text NOT NULL DEFAULT '',
     status                  text NOT NULL CHECK (status IN ('operational', 'degraded', 'down', 'maintenance')),
     status_changed_at       timestamptz NOT NULL,
+    -- The sender's own time of the event behind the current status (NULL until a
+    -- sender gives one): later-arriving events older than it are stale.
+    status_event_at         timestamptz,
     public                  boolean NOT NULL DEFAULT false,
     sla_target              double precision,
     degraded_counts_as_down boolean NOT NULL DEFAULT false,
@@ -54,7 +57,7 @@ CREATE TABLE receivers (
     id                          uuid PRIMARY KEY,
     org_id                      uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     name                        text NOT NULL,
-    service_id                  uuid REFERENCES services (id) ON DELETE RESTRICT,
+    service_id                  uuid REFERENCES services (id),
     service_name_field          text NOT NULL DEFAULT '',
     status_field                text NOT NULL DEFAULT '',
     message_field               text NOT NULL DEFAULT '',

@@ -27,6 +27,9 @@ CREATE TABLE services (
     description             text NOT NULL DEFAULT '',
     status                  text NOT NULL CHECK (status IN ('operational', 'degraded', 'down', 'maintenance')),
     status_changed_at       DATETIME NOT NULL,
+    -- The sender's own time of the event behind the current status (NULL until a
+    -- sender gives one): later-arriving events older than it are stale.
+    status_event_at         DATETIME,
     public                  INTEGER NOT NULL DEFAULT 0,
     sla_target              REAL,
     degraded_counts_as_down INTEGER NOT NULL DEFAULT 0,
@@ -54,7 +57,7 @@ CREATE TABLE receivers (
     id                          TEXT PRIMARY KEY,
     org_id                      TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     name                        text NOT NULL,
-    service_id                  TEXT REFERENCES services (id) ON DELETE RESTRICT,
+    service_id                  TEXT REFERENCES services (id),
     service_name_field          text NOT NULL DEFAULT '',
     status_field                text NOT NULL DEFAULT '',
     message_field               text NOT NULL DEFAULT '',
