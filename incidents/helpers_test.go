@@ -2,7 +2,6 @@ package incidents_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,34 +12,17 @@ import (
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/testclock"
 )
 
-// clock is a test clock both stores read; tests move it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
+// newClock is the test clock both stores read; tests move it instead of sleeping.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)) }
 
 // fixture is one organization with a service, the services store wired to the
 // incidents store as it is in production.
 type fixture struct {
 	db    *database.DB
-	clock *clock
+	clock *testclock.Clock
 	svcs  *services.Store
 	inc   *incidents.Store
 	orgID uuid.UUID

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,52 +25,13 @@ import (
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
 	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/testclock"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // publicURL is the STATUSGATE_PUBLIC_URL the fixtures hand out receiver URLs under.
 const publicURL = "http://gateway.test"
-
-// testClock is the injected clock of a fixture: it stands still unless a test moves
-// it, or ticks by a fixed step on every reading when tick is set.
-type testClock struct {
-	mu   sync.Mutex
-	now  time.Time
-	tick time.Duration
-}
-
-func newClock(start time.Time) *testClock { return &testClock{now: start.UTC()} }
-
-// Now reads the clock.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.now
-	c.now = c.now.Add(c.tick)
-	return t
-}
-
-// Advance moves the clock forward.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// SetTick makes every reading move the clock on by d.
-func (c *testClock) SetTick(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.tick = d
-}
-
-// Peek reads the clock without ticking it.
-func (c *testClock) Peek() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
 
 // clockStart is before every sample payload's own timestamp (the oldest is GitHub's,
 // 2019-05-15), so the samples are not stale against a service created at the start.
@@ -84,7 +44,7 @@ type fixture struct {
 	srv   *apitest.Server
 	svc   *services.Store
 	store *receiver.Store
-	clock *testClock
+	clock *testclock.Clock
 }
 
 type fixtureOptions struct {
@@ -94,7 +54,7 @@ type fixtureOptions struct {
 
 func newFixture(t testing.TB, db *database.DB, o fixtureOptions) *fixture {
 	t.Helper()
-	clock := newClock(clockStart)
+	clock := testclock.New(clockStart)
 	svc := services.NewStore(db, services.Options{NowFunc: clock.Now})
 	box, err := secrets.NewBox(make([]byte, secrets.KeySize))
 	if err != nil {

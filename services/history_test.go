@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +17,8 @@ import (
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/testclock"
 )
-
-// testClock is a clock the test sets by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // historyFixture is a service with two days of history, built through Transition
 // under a driven clock. The clock ends at 2026-01-15T12:00:00Z.
@@ -53,13 +35,13 @@ func (c *testClock) Set(t time.Time) {
 type historyFixture struct {
 	srv   *apitest.Server
 	store *services.Store
-	clock *testClock
+	clock *testclock.Clock
 	svc   services.Service
 }
 
 func newHistoryFixture(t *testing.T, db *database.DB) historyFixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC))
 	store := services.NewStore(db, services.Options{NowFunc: clock.Now})
 	srv := apitest.New(t, db, store.Register)
 	ctx := context.Background()
@@ -413,7 +395,7 @@ func TestHistoryIsCappedAt1000Intervals(t *testing.T) {
 	}
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		t.Parallel() // each store has its own database; the writes take seconds
-		clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		store := services.NewStore(db, services.Options{NowFunc: clock.Now})
 		srv := apitest.New(t, db, store.Register)
 		ctx := context.Background()

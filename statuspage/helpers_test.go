@@ -3,7 +3,6 @@ package statuspage_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
+	"github.com/statusgate/statusgate/testclock"
 )
 
 const publicURL = "https://status.example.com"
@@ -22,35 +22,17 @@ const publicURL = "https://status.example.com"
 // start is the test clock's first reading: 10:00 UTC on 15 January 2026.
 var start = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 
-// clock is a settable clock shared by every store of a fixture.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is the admin API (services and incidents) and the public pages over one
 // real database, all on one clock.
 type fixture struct {
 	t     *testing.T
 	srv   *apitest.Server
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
-	clk := &clock{t: start}
+	clk := testclock.New(start)
 	incs := incidents.NewStore(db, incidents.Options{NowFunc: clk.Now, Logger: dbtest.Logger(t)})
 	svcs := services.NewStore(db, services.Options{NowFunc: clk.Now, ChangeFuncs: []services.ChangeFunc{incs.HandleChange}})
 	srv := apitest.New(t, db, func(g *echo.Group) {
