@@ -137,24 +137,28 @@ func (s *Store) Deliveries(ctx context.Context, orgID, receiverID uuid.UUID) ([]
 	return out, nil
 }
 
-// rememberEvent records an event id; it reports false when the receiver has already
-// taken that event (a sender's retry).
-func (s *Store) rememberEvent(ctx context.Context, receiverID uuid.UUID, eventID string, at time.Time) (bool, error) {
-	conn := s.db.Conn(ctx)
+// seenEvent reports whether the receiver has already taken the event (a sender's
+// retry). The caller holds the receiver's row lock, so a check followed by
+// rememberEvent cannot race another delivery of the same event.
+func (s *Store) seenEvent(ctx context.Context, receiverID uuid.UUID, eventID string) (bool, error) {
 	var n int64
-	if err := conn.Model(&eventRow{}).Where("receiver_id = ? AND event_id = ?", receiverID, eventID).Count(&n).Error; err != nil {
+	if err := s.db.Conn(ctx).Model(&eventRow{}).Where("receiver_id = ? AND event_id = ?", receiverID, eventID).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("checking event id: %w", err)
 	}
-	if n > 0 {
-		return false, nil
-	}
+	return n > 0, nil
+}
+
+// rememberEvent records an event the receiver took, and forgets those older than
+// eventMemory.
+func (s *Store) rememberEvent(ctx context.Context, receiverID uuid.UUID, eventID string, at time.Time) error {
+	conn := s.db.Conn(ctx)
 	if err := conn.Where("receiver_id = ? AND seen_at < ?", receiverID, at.Add(-eventMemory)).Delete(&eventRow{}).Error; err != nil {
-		return false, fmt.Errorf("forgetting old event ids: %w", err)
+		return fmt.Errorf("forgetting old event ids: %w", err)
 	}
 	if err := conn.Create(&eventRow{ReceiverID: receiverID, EventID: eventID, SeenAt: at}).Error; err != nil {
-		return false, fmt.Errorf("remembering event id: %w", err)
+		return fmt.Errorf("remembering event id: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // redactedHeaders returns the request's headers for the log, every credential

@@ -79,11 +79,9 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 	res.PreviousStatus, res.NewStatus = statusPtr(svc.Status), statusPtr(svc.Status)
 	duplicate := false
 	if ex.EventID != "" {
-		var n int64
-		if err := s.db.Conn(ctx).Model(&eventRow{}).Where("receiver_id = ? AND event_id = ?", row.ID, ex.EventID).Count(&n).Error; err != nil {
+		if duplicate, err = s.seenEvent(ctx, row.ID, ex.EventID); err != nil {
 			return DryRunResult{}, err
 		}
-		duplicate = n > 0
 	}
 	stale := !ex.EventTime.IsZero() && svc.StatusEventAt != nil && ex.EventTime.Before(*svc.StatusEventAt)
 	switch {

@@ -199,11 +199,11 @@ func (s *Store) apply(ctx context.Context, recv active, ev evaluation, out *Outc
 	ex, svc := ev.extraction, ev.service
 	out.PreviousStatus, out.NewStatus = statusPtr(svc.Status), statusPtr(svc.Status)
 	if ex.EventID != "" {
-		fresh, err := s.rememberEvent(ctx, recv.row.ID, ex.EventID, s.clock())
+		seen, err := s.seenEvent(ctx, recv.row.ID, ex.EventID)
 		if err != nil {
 			return err
 		}
-		if !fresh {
+		if seen {
 			out.Result, out.Reason = ResultIgnored, strPtr(ReasonDuplicate)
 			return nil
 		}
@@ -213,8 +213,20 @@ func (s *Store) apply(ctx context.Context, recv active, ev evaluation, out *Outc
 		Source: services.SourceWebhook, ReceiverID: &recv.row.ID, DeliveryID: &out.DeliveryID,
 		EventTime: ex.EventTime, Incidents: recv.policy(),
 	})
+	if apierr.CodeOf(err) == apierr.CodeNotFound {
+		// Deleted since it was looked up. A 404 would tell the sender its URL is gone.
+		out.Result, out.Error = ResultFailed, apierr.New(apierr.CodeServiceUnknown, "service %q no longer exists", svc.Name)
+		out.PreviousStatus, out.NewStatus = nil, nil
+		return nil
+	}
 	if err != nil {
 		return err
+	}
+	if ex.EventID != "" {
+		// Remembered only once taken, so a retry of a failed delivery is processed.
+		if err := s.rememberEvent(ctx, recv.row.ID, ex.EventID, s.clock()); err != nil {
+			return err
+		}
 	}
 	out.PreviousStatus, out.NewStatus = statusPtr(res.Previous), statusPtr(res.New)
 	switch {
