@@ -271,6 +271,54 @@ func TestTransitionIgnoresStaleEvents(t *testing.T) {
 	})
 }
 
+// A change is dated when the sender says it happened, within what keeps the history
+// consistent: not before the current interval began, not in the future.
+func TestTransitionDatesChangesByEventTime(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		created := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+		clock := created
+		store := services.NewStore(db, services.Options{NowFunc: func() time.Time { return clock }})
+		orgID := mustOrg(t, db)
+		svc, _ := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
+		move := func(to mapping.Status, event time.Time) time.Time {
+			t.Helper()
+			res, err := store.Transition(ctx, services.TransitionInput{OrgID: orgID, ServiceID: svc.ID, To: to, EventTime: event})
+			if err != nil || !res.Changed {
+				t.Fatalf("transition to %s: %+v, %v", to, res, err)
+			}
+			return res.Service.StatusChangedAt
+		}
+		clock = created.Add(24 * time.Hour)
+		if got, want := move(mapping.Down, created.Add(6*time.Hour)), created.Add(6*time.Hour); !got.Equal(want) {
+			t.Fatalf("late-arriving event dated %v, want the sender's %v", got, want)
+		}
+		if got, want := move(mapping.Operational, created.Add(30*time.Hour)), clock; !got.Equal(want) {
+			t.Fatalf("event from the future dated %v, want now %v", got, want)
+		}
+		clock = clock.Add(time.Hour)
+		if got, want := move(mapping.Degraded, time.Time{}), clock; !got.Equal(want) {
+			t.Fatalf("untimed change dated %v, want now %v", got, want)
+		}
+		if got, want := move(mapping.Down, created.Add(time.Hour)), clock; !got.Equal(want) {
+			t.Fatalf("event older than the current interval dated %v, want its start %v", got, want)
+		}
+		report := services.ComputeSLA(mustHistory(t, store, orgID, svc.ID, created, clock), created, created.Add(24*time.Hour), clock, false, nil)
+		if report.DowntimeSeconds != 18*3600 {
+			t.Fatalf("downtime over the first day = %vs, want 64800 (down from 06:00 as the sender said)", report.DowntimeSeconds)
+		}
+	})
+}
+
+func mustHistory(t *testing.T, store *services.Store, orgID, id uuid.UUID, from, to time.Time) []services.Interval {
+	t.Helper()
+	h, err := store.History(context.Background(), orgID, id, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func mustOrg(t *testing.T, db *database.DB) uuid.UUID {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7())

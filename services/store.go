@@ -250,7 +250,9 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 // (concurrent webhooks for one service wait for each other), and when the status
 // really changes it closes the open history interval, opens the next one, writes the
 // status-page post and runs the ChangeFuncs, all in one transaction. The same status
-// changes nothing; an event older than the last change is stale and changes nothing.
+// changes nothing; an event older than the one behind the current status is stale and
+// changes nothing. A change is dated by the sender's event time when there is one,
+// clamped to [start of the current interval, now], else by the store's clock.
 func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
 	if !in.To.Valid() {
 		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
@@ -283,9 +285,14 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 			return nil
 		}
 		at := s.Now()
+		if !in.EventTime.IsZero() && eventAt.Before(at) {
+			// The sender knows when it happened: a monitor's retry that arrives 30
+			// minutes late must not shorten the outage in the SLA.
+			at = eventAt
+		}
 		if at.Before(before.StatusChangedAt) {
-			// Another instance's clock ran ahead; never write an interval that ends
-			// before it starts.
+			// Never write an interval that ends before it starts: an event dated
+			// before the current interval, or another instance's clock running ahead.
 			at = before.StatusChangedAt
 		}
 		// A change with no sender time (a manual override, an untimed sender) clears the
