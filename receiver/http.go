@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -71,7 +72,7 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	ctx := c.Request().Context()
 	recv, err := h.store.byToken(ctx, c.Param("token"))
 	if err != nil {
-		return err
+		return h.retryLater(ctx, err, "receiver lookup failed")
 	}
 	now := h.now().UTC().Truncate(time.Microsecond)
 	if ok, wait := h.limiter.allow(recv.row.ID, now); !ok {
@@ -86,13 +87,7 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: c.RealIP(), receivedAt: now,
 	})
 	if err != nil {
-		if _, ok := apierr.As(err); ok {
-			return err
-		}
-		// Nothing of the delivery was committed. Senders retry on any non-2xx, so tell
-		// them to, rather than answer a 500 that reads like a permanent failure.
-		h.logger.ErrorContext(ctx, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()), slog.Any("err", err))
-		return apierr.New(apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; retry later")
+		return h.retryLater(ctx, err, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()))
 	}
 	level := slog.LevelInfo
 	if out.Error != nil {
@@ -102,6 +97,18 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
 		slog.Any("reason", out.Reason), slog.Any("new_status", out.NewStatus))
 	return c.JSON(out.HTTPStatus(), out)
+}
+
+// retryLater turns an internal failure of the inbound path into 503 unavailable with
+// Retry-After, logging the cause for the operator. Nothing was committed, and senders
+// retry on any non-2xx; a 500 would read as permanent. Errors meant for the sender
+// (an unknown token, say) pass through unchanged.
+func (h *Handler) retryLater(ctx context.Context, err error, msg string, attrs ...any) error {
+	if _, ok := apierr.As(err); ok {
+		return err
+	}
+	h.logger.ErrorContext(ctx, msg, append(attrs, slog.Any("err", err))...)
+	return apierr.New(apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; retry later")
 }
 
 func (h *Handler) handleCreate(c echo.Context) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apitest"
@@ -56,4 +57,42 @@ func TestFailureAfterAChangeCommitsNothingAndAnswers503(t *testing.T) {
 			t.Fatalf("log entry = %v, want failed/unavailable with the payload and no new status", entry)
 		}
 	})
+}
+
+// A receiver whose stored secret cannot be decrypted (the operator changed
+// STATUSGATE_SECRET_KEY) tells its sender to retry, instead of failing for good.
+func TestUndecryptableSecretAnswers503(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		svc := services.NewStore(db, services.Options{})
+		oldKey := make([]byte, secrets.KeySize)
+		newKey := make([]byte, secrets.KeySize)
+		newKey[0] = 1
+		boxOf := func(k []byte) *secrets.Box { b, _ := secrets.NewBox(k); return b }
+		before := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svc, Box: boxOf(oldKey), PublicURL: "http://gateway.test"})
+		after := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svc, Box: boxOf(newKey), PublicURL: "http://gateway.test"})
+		h := receiver.NewHandler(receiver.HandlerConfig{Store: after, Logger: dbtest.Logger(t)})
+		srv := apitest.New(t, db, svc.Register)
+		h.RegisterInbound(srv.Echo)
+
+		s := srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "api"}).Map(t)
+		r, err := before.Create(context.Background(), srv.Org.ID, receiver.CreateInput{
+			Name: "signed", ServiceID: mustUUID(t, s["id"].(string)), Signature: &receiver.SignatureInput{Scheme: "hmac-sha256", Secret: "s3cret"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := srv.Do(http.MethodPost, "/api/webhooks/incoming/"+r.Token, "", `{"status":"down"}`)
+		if a.Status != http.StatusServiceUnavailable || a.ErrorCode(t) != "unavailable" || a.Header.Get("Retry-After") == "" {
+			t.Fatalf("answer = %d %s, want 503 unavailable with Retry-After", a.Status, a.Body)
+		}
+	})
+}
+
+func mustUUID(t *testing.T, s string) *uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &id
 }
