@@ -38,7 +38,7 @@ type Main struct {
 	server         *http.Server
 	listener       net.Listener
 
-	// workers run until stopWorkers is called; workersDone waits for them.
+	// Workers run until stopWorkers is called; Close waits for them on workers.
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
 	serveErr    chan error
