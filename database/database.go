@@ -91,7 +91,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		dialector = postgres.Open(rawURL)
 		dialect = Postgres
 	default:
-		return nil, fmt.Errorf("database url %q: want sqlite://<path> or postgres://...", redactURL(rawURL))
+		return nil, fmt.Errorf("database url %q: want sqlite://<path> or a postgres:// URL", redactURL(rawURL))
 	}
 	g, err := gorm.Open(dialector, cfg)
 	if err != nil {

@@ -106,9 +106,9 @@ func TestIncidentsAPI(t *testing.T) {
 
 		t.Run("patch puts messages and status changes on the timeline", func(t *testing.T) {
 			f.clock.Advance(10 * time.Minute)
-			inc := decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"message": "Still looking."}), http.StatusOK)
-			inc = decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"status": "identified", "message": "A bad deploy."}), http.StatusOK)
-			inc = decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"severity": "critical", "title": "Errors everywhere"}), http.StatusOK)
+			decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"message": "Still looking."}), http.StatusOK)
+			decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"status": "identified", "message": "A bad deploy."}), http.StatusOK)
+			inc := decode(t, srv.Admin(http.MethodPatch, path, map[string]any{"severity": "critical", "title": "Errors everywhere"}), http.StatusOK)
 			if got := kinds(inc); !slices.Equal(got, []string{"opened", "update", "status_change"}) {
 				t.Fatalf("timeline = %v, want [opened update status_change]", got)
 			}

@@ -148,10 +148,6 @@ func (a *AutoIncidents) Validate() error {
 	return nil
 }
 
-func (a AutoIncidents) policy() services.IncidentPolicy {
-	return services.IncidentPolicy{Enabled: a.Enabled, Severity: a.Severity, OpenAfterSeconds: a.OpenAfterSeconds}
-}
-
 // settings is the validated, normalized form of everything a receiver reads a payload
 // with; create and update both end in one.
 type settings struct {

@@ -247,10 +247,7 @@ func (s *Store) revealed(row receiverRow, token string) (Receiver, error) {
 		if err != nil {
 			return Receiver{}, err
 		}
-		r.Signature.Secrets = list
-	}
-	if r.Signature != nil {
-		r.Signature.SecretCount = len(r.Signature.Secrets)
+		r.Signature.Secrets, r.Signature.SecretCount = list, len(list)
 	}
 	return r, nil
 }
