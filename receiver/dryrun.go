@@ -83,13 +83,15 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 			return DryRunResult{}, err
 		}
 	}
-	stale := !ex.EventTime.IsZero() && svc.StatusEventAt != nil && ex.EventTime.Before(*svc.StatusEventAt)
-	switch {
-	case duplicate:
+	if duplicate {
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonDuplicate)
-	case stale:
+		return res, nil
+	}
+	// The same rule Transition applies, so a dry run cannot disagree with a delivery.
+	switch services.Decide(services.DecisionOf(*svc), ex.Status, ex.EventTime, now).Kind {
+	case services.Stale:
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonStale)
-	case svc.Status == ex.Status:
+	case services.Unchanged:
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonUnchanged)
 	default:
 		res.Result, res.NewStatus, res.WouldChange = ResultProcessed, statusPtr(ex.Status), true

@@ -249,10 +249,9 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 // Transition is the one place a service's status changes. It locks the service row
 // (concurrent webhooks for one service wait for each other), and when the status
 // really changes it closes the open history interval, opens the next one, writes the
-// status-page post and runs the ChangeFuncs, all in one transaction. The same status
-// changes nothing; an event older than the one behind the current status is stale and
-// changes nothing. A change is dated by the sender's event time when there is one,
-// clamped to [start of the current interval, now], else by the store's clock.
+// status-page post and runs the ChangeFuncs, all in one transaction. Whether it is a
+// change, nothing, or stale, and when a change is dated, is Decide's to say; Transition
+// only applies the decision.
 func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
 	if !in.To.Valid() {
 		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
@@ -269,39 +268,20 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
-		eventAt := in.EventTime.UTC().Truncate(time.Microsecond)
-		if !in.EventTime.IsZero() && before.StatusEventAt != nil && eventAt.Before(*before.StatusEventAt) {
+		d := Decide(DecisionOf(before), in.To, in.EventTime, s.Now())
+		switch d.Kind {
+		case Stale:
 			res.Stale = true
 			return nil
-		}
-		if before.Status == in.To {
-			// A newer event confirming the status moves the mark, so an older event
-			// that arrives after it is still recognised as stale.
-			if !in.EventTime.IsZero() && (before.StatusEventAt == nil || eventAt.After(*before.StatusEventAt)) {
-				if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Update("status_event_at", eventAt).Error; err != nil {
+		case Unchanged:
+			if d.MoveMark {
+				if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Update("status_event_at", d.Mark).Error; err != nil {
 					return fmt.Errorf("recording event time: %w", err)
 				}
 			}
 			return nil
 		}
-		at := s.Now()
-		if !in.EventTime.IsZero() && eventAt.Before(at) {
-			// The sender knows when it happened: a monitor's retry that arrives 30
-			// minutes late must not shorten the outage in the SLA.
-			at = eventAt
-		}
-		if at.Before(before.StatusChangedAt) {
-			// Never write an interval that ends before it starts: an event dated
-			// before the current interval, or another instance's clock running ahead.
-			at = before.StatusChangedAt
-		}
-		// A change with no sender time (a manual override, an untimed sender) clears the
-		// mark: comparing a sender's clock with ours would silence a sender whose clock
-		// lags, which is worse than letting one late retry through.
-		var mark *time.Time
-		if !in.EventTime.IsZero() {
-			mark = &eventAt
-		}
+		at, mark := d.At, d.Mark
 		row.Status, row.StatusChangedAt, row.StatusEventAt, row.UpdatedAt = string(in.To), at, mark, at
 		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).
 			Updates(map[string]any{"status": row.Status, "status_changed_at": at, "status_event_at": mark, "updated_at": at}).Error; err != nil {
