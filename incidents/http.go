@@ -6,7 +6,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/rest"
 )
 
@@ -20,7 +19,7 @@ func (s *Store) Register(g *echo.Group) {
 }
 
 func (s *Store) handleCreate(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -36,7 +35,7 @@ func (s *Store) handleCreate(c echo.Context) error {
 }
 
 func (s *Store) handleList(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -52,7 +51,7 @@ func (s *Store) handleList(c echo.Context) error {
 }
 
 func (s *Store) handleGet(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "incident")
+	p, id, err := rest.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}
@@ -64,7 +63,7 @@ func (s *Store) handleGet(c echo.Context) error {
 }
 
 func (s *Store) handleUpdate(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "incident")
+	p, id, err := rest.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func (s *Store) handleUpdate(c echo.Context) error {
 
 // handleAcknowledge takes no body: acknowledging says only "someone is on it".
 func (s *Store) handleAcknowledge(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "incident")
+	p, id, err := rest.CallerAndID(c, "incident")
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package orgs
 
 import (
-	"context"
 	"regexp"
 	"time"
 
@@ -41,25 +40,4 @@ func ValidateSlug(slug string) error {
 		return apierr.Invalid("slug", "slug %q must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit", slug)
 	}
 	return nil
-}
-
-// Principal is the authenticated caller of an admin request.
-type Principal struct {
-	OrgID   uuid.UUID
-	OrgSlug string
-	Role    Role
-	KeyID   uuid.UUID
-}
-
-type principalKey struct{}
-
-// WithPrincipal returns ctx carrying p.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// FromContext returns the caller the auth middleware stored, if any.
-func FromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
 }

@@ -46,7 +46,7 @@ func TestBootstrapMakesOneOrganizationAcrossInstances(t *testing.T) {
 		}
 		store := orgs.NewStore(db, nil)
 		p, err := store.Authenticate(ctx, keys[0])
-		if err != nil || p.OrgSlug != orgs.DefaultSlug || p.Role != orgs.RoleAdmin {
+		if err != nil || p.OrgSlug != orgs.DefaultSlug || orgs.Role(p.Role) != orgs.RoleAdmin {
 			t.Fatalf("bootstrap key authenticates as %+v, %v; want admin of default", p, err)
 		}
 		if again, err := store.Bootstrap(ctx); err != nil || again != "" {
@@ -75,10 +75,10 @@ func TestKeysAndOrganizations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := store.Authenticate(ctx, viewer); p.Role != orgs.RoleViewer {
+		if p, _ := store.Authenticate(ctx, viewer); orgs.Role(p.Role) != orgs.RoleViewer {
 			t.Fatalf("viewer key has role %q", p.Role)
 		}
-		if p, _ := store.Authenticate(ctx, admin); p.Role != orgs.RoleAdmin {
+		if p, _ := store.Authenticate(ctx, admin); orgs.Role(p.Role) != orgs.RoleAdmin {
 			t.Fatalf("admin key has role %q", p.Role)
 		}
 		if _, err := store.Authenticate(ctx, admin+"x"); !errors.Is(err, orgs.ErrUnauthorized) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/rest"
 	"github.com/statusgate/statusgate/secrets"
 )
 
@@ -153,7 +154,7 @@ func (s *Store) OrgBySlug(ctx context.Context, slug string) (Organization, error
 var ErrUnauthorized = apierr.New(apierr.CodeUnauthorized, "missing or invalid API key; send Authorization: Bearer <api key>")
 
 // Authenticate returns the principal an API key stands for.
-func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error) {
+func (s *Store) Authenticate(ctx context.Context, key string) (rest.Principal, error) {
 	var row struct {
 		KeyID uuid.UUID
 		OrgID uuid.UUID
@@ -166,10 +167,10 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 		Where("api_keys.key_hash = ?", secrets.Hash(key)).
 		Take(&row).Error
 	if errors.Is(err, database.ErrNotFound) {
-		return Principal{}, ErrUnauthorized
+		return rest.Principal{}, ErrUnauthorized
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("authenticating API key: %w", err)
+		return rest.Principal{}, fmt.Errorf("authenticating API key: %w", err)
 	}
-	return Principal{OrgID: row.OrgID, OrgSlug: row.Slug, Role: Role(row.Role), KeyID: row.KeyID}, nil
+	return rest.Principal{OrgID: row.OrgID, OrgSlug: row.Slug, Role: row.Role, KeyID: row.KeyID}, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
-	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/rest"
 )
 
@@ -112,7 +111,7 @@ func (h *Handler) retryLater(ctx context.Context, err error, msg string, attrs .
 }
 
 func (h *Handler) handleCreate(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -128,7 +127,7 @@ func (h *Handler) handleCreate(c echo.Context) error {
 }
 
 func (h *Handler) handleList(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func (h *Handler) handleList(c echo.Context) error {
 }
 
 func (h *Handler) handleGet(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,7 @@ func (h *Handler) handleGet(c echo.Context) error {
 }
 
 func (h *Handler) handleUpdate(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -172,7 +171,7 @@ func (h *Handler) handleUpdate(c echo.Context) error {
 }
 
 func (h *Handler) handleDelete(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -183,7 +182,7 @@ func (h *Handler) handleDelete(c echo.Context) error {
 }
 
 func (h *Handler) handleRotateToken(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -195,7 +194,7 @@ func (h *Handler) handleRotateToken(c echo.Context) error {
 }
 
 func (h *Handler) handleDeliveries(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}
@@ -207,7 +206,7 @@ func (h *Handler) handleDeliveries(c echo.Context) error {
 }
 
 func (h *Handler) handleDryRun(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "receiver")
+	p, id, err := rest.CallerAndID(c, "receiver")
 	if err != nil {
 		return err
 	}

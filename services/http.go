@@ -9,7 +9,6 @@ import (
 
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/mapping"
-	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/rest"
 )
 
@@ -27,7 +26,7 @@ func (s *Store) Register(g *echo.Group) {
 }
 
 func (s *Store) handleCreate(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -43,7 +42,7 @@ func (s *Store) handleCreate(c echo.Context) error {
 }
 
 func (s *Store) handleList(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func (s *Store) handleList(c echo.Context) error {
 }
 
 func (s *Store) handleGet(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -71,7 +70,7 @@ func (s *Store) handleGet(c echo.Context) error {
 }
 
 func (s *Store) handleUpdate(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func (s *Store) handleUpdate(c echo.Context) error {
 }
 
 func (s *Store) handleDelete(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -112,7 +111,7 @@ type StatusAnswer struct {
 }
 
 func (s *Store) handleSetStatus(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -134,7 +133,7 @@ func (s *Store) handleSetStatus(c echo.Context) error {
 }
 
 func (s *Store) handleListPosts(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}
@@ -150,7 +149,7 @@ func (s *Store) handleListPosts(c echo.Context) error {
 }
 
 func (s *Store) handleCreatePost(c echo.Context) error {
-	p, err := orgs.Caller(c)
+	p, err := rest.Caller(c)
 	if err != nil {
 		return err
 	}

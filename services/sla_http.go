@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
-	"github.com/statusgate/statusgate/orgs"
+	"github.com/statusgate/statusgate/rest"
 )
 
 // registerSLA adds the history and SLA routes; Register calls it.
@@ -49,7 +49,7 @@ var slaWindows = map[string]time.Duration{
 }
 
 func (s *Store) handleHistory(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Store) handleHistory(c echo.Context) error {
 }
 
 func (s *Store) handleSLA(c echo.Context) error {
-	p, id, err := orgs.CallerAndID(c, "service")
+	p, id, err := rest.CallerAndID(c, "service")
 	if err != nil {
 		return err
 	}
