@@ -182,6 +182,13 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	})
 }
 
+// InTransaction reports whether ctx carries a transaction of InTx, which a method
+// that only locks rows for its caller needs: outside one, the lock ends at once.
+func (db *DB) InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*gorm.DB)
+	return ok
+}
+
 // Conn returns the transaction carried by ctx, or the pool bound to ctx.
 func (db *DB) Conn(ctx context.Context) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {

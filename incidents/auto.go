@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
@@ -304,12 +305,12 @@ func (s *Store) Sweep(ctx context.Context) (opened, resolved int, err error) {
 	now := s.Now()
 	for {
 		var due []pendingRow
-		if err := s.db.Conn(ctx).Select("service_id").Where("due_at <= ?", now).
+		if err := s.db.Conn(ctx).Select("service_id, org_id").Where("due_at <= ?", now).
 			Order("due_at, service_id").Limit(sweepBatch).Find(&due).Error; err != nil {
 			return opened, resolved, fmt.Errorf("reading due incidents: %w", err)
 		}
 		for _, p := range due {
-			action, err := s.sweepOne(ctx, p.ServiceID, now)
+			action, err := s.sweepOne(ctx, p.OrgID, p.ServiceID, now)
 			if err != nil {
 				return opened, resolved, err
 			}
@@ -328,11 +329,11 @@ func (s *Store) Sweep(ctx context.Context) (opened, resolved int, err error) {
 
 // sweepOne acts on one service's due pending row and reports what it did ("" when
 // another instance got there first or there was nothing left to do).
-func (s *Store) sweepOne(ctx context.Context, serviceID uuid.UUID, now time.Time) (string, error) {
+func (s *Store) sweepOne(ctx context.Context, orgID, serviceID uuid.UUID, now time.Time) (string, error) {
 	done := ""
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		svc, err := s.service(ctx, uuid.Nil, serviceID, true)
-		if errors.Is(err, database.ErrNotFound) {
+		svc, err := s.services.Lock(ctx, orgID, serviceID)
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
 			return nil // deleted; its pending row went with it
 		}
 		if err != nil {
@@ -349,7 +350,7 @@ func (s *Store) sweepOne(ctx context.Context, serviceID uuid.UUID, now time.Time
 		if err != nil {
 			return err
 		}
-		status := mapping.Status(svc.Status)
+		status := svc.Status
 		switch p.Action {
 		case actionOpen:
 			if open != nil || !bad(status) {

@@ -332,7 +332,7 @@ func TestConcurrentSweepsOpenOneIncidentEach(t *testing.T) {
 		)
 		for i := 0; i < nSweepers; i++ {
 			// Each sweeper is its own Store, as another instance would be.
-			inst := incidents.NewStore(db, incidents.Options{NowFunc: f.clock.Now})
+			inst := incidents.NewStore(db, services.NewStore(db, services.Options{NowFunc: f.clock.Now}), incidents.Options{NowFunc: f.clock.Now})
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

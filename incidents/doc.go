@@ -10,5 +10,8 @@
 //
 // Manual incidents are written by operators through the admin API (Register).
 //
-// It may import services (for its types) and mapping; services must not import it.
+// What it needs of a service it asks services for (Store.Get, Store.Names, and
+// Store.Lock, which takes the service's row lock inside the caller's transaction, the
+// lock Transition takes, always before the incident's own rows); it never reads the
+// services table. It may import services and mapping; services must not import it.
 package incidents

@@ -44,11 +44,12 @@ func newFixture(t *testing.T, db *database.DB, orgID uuid.UUID, extra ...service
 func newStores(t *testing.T, db *database.DB, extra ...services.ChangeFunc) *fixture {
 	t.Helper()
 	f := &fixture{db: db, clock: newClock()}
-	f.inc = incidents.NewStore(db, incidents.Options{NowFunc: f.clock.Now, Logger: dbtest.Logger(t)})
-	f.svcs = services.NewStore(db, services.Options{
-		NowFunc:     f.clock.Now,
-		ChangeFuncs: append([]services.ChangeFunc{f.inc.HandleChange}, extra...),
-	})
+	f.svcs = services.NewStore(db, services.Options{NowFunc: f.clock.Now})
+	f.inc = incidents.NewStore(db, f.svcs, incidents.Options{NowFunc: f.clock.Now, Logger: dbtest.Logger(t)})
+	f.svcs.AddChangeFunc(f.inc.HandleChange)
+	for _, fn := range extra {
+		f.svcs.AddChangeFunc(fn)
+	}
 	return f
 }
 

@@ -58,22 +58,14 @@ func (r updateRow) toUpdate() Update {
 	return u
 }
 
-// serviceRow is the little of a service this package reads: its name for answers, its
-// status for the sweeper, and its row to lock.
-type serviceRow struct {
-	ID     uuid.UUID
-	OrgID  uuid.UUID
-	Name   string
-	Status string
-}
-
-func (serviceRow) TableName() string { return "services" }
-
-// Store keeps incidents and their timelines.
+// Store keeps incidents and their timelines. What it needs of a service (that it
+// exists, its name and status, its row lock) it asks services for; it never reads the
+// services table itself.
 type Store struct {
-	db     *database.DB
-	now    func() time.Time
-	logger *slog.Logger
+	db       *database.DB
+	services *services.Store
+	now      func() time.Time
+	logger   *slog.Logger
 }
 
 // Options configure a Store.
@@ -84,8 +76,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// NewStore returns a Store.
-func NewStore(db *database.DB, opts Options) *Store {
+// NewStore returns a Store that asks svcs about services. Wire its HandleChange into
+// svcs (services.Store.AddChangeFunc) so every status change reaches it.
+func NewStore(db *database.DB, svcs *services.Store, opts Options) *Store {
 	now := opts.NowFunc
 	if now == nil {
 		now = time.Now
@@ -94,7 +87,7 @@ func NewStore(db *database.DB, opts Options) *Store {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, now: now, logger: logger}
+	return &Store{db: db, services: svcs, now: now, logger: logger}
 }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.
@@ -117,8 +110,8 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (In
 	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		if in.ServiceID != nil {
-			if _, err := s.service(ctx, orgID, *in.ServiceID, false); err != nil {
-				if errors.Is(err, database.ErrNotFound) {
+			if _, err := s.services.Get(ctx, orgID, *in.ServiceID); err != nil {
+				if apierr.CodeOf(err) == apierr.CodeNotFound {
 					return apierr.Invalid("service_id", "service_id %s names no service of this organization", in.ServiceID)
 				}
 				return err
@@ -204,15 +197,9 @@ func (s *Store) load(ctx context.Context, q *gorm.DB) ([]Incident, error) {
 			serviceIDs = append(serviceIDs, *r.ServiceID)
 		}
 	}
-	names := map[uuid.UUID]string{}
-	if len(serviceIDs) > 0 {
-		var svcs []serviceRow
-		if err := s.db.Conn(ctx).Select("id, name").Where("id IN ?", serviceIDs).Find(&svcs).Error; err != nil {
-			return nil, fmt.Errorf("reading incident services: %w", err)
-		}
-		for _, sv := range svcs {
-			names[sv.ID] = sv.Name
-		}
+	names, err := s.services.Names(ctx, serviceIDs)
+	if err != nil {
+		return nil, fmt.Errorf("reading incident services: %w", err)
 	}
 	var ups []updateRow
 	if err := s.db.Conn(ctx).Where("incident_id IN ?", ids).Order("posted_at, id").Find(&ups).Error; err != nil {
@@ -357,7 +344,7 @@ func (s *Store) lockIncident(ctx context.Context, orgID, id uuid.UUID) (incident
 		return row, fmt.Errorf("reading incident: %w", err)
 	}
 	if row.Automatic && row.ServiceID != nil {
-		if _, err := s.service(ctx, orgID, *row.ServiceID, true); err != nil && !errors.Is(err, database.ErrNotFound) {
+		if _, err := s.services.Lock(ctx, orgID, *row.ServiceID); err != nil && apierr.CodeOf(err) != apierr.CodeNotFound {
 			return row, err
 		}
 	}
@@ -367,29 +354,6 @@ func (s *Store) lockIncident(ctx context.Context, orgID, id uuid.UUID) (incident
 	}
 	if err != nil {
 		return row, fmt.Errorf("locking incident: %w", err)
-	}
-	return row, nil
-}
-
-// service reads one service of the organization (any organization when orgID is
-// uuid.Nil), locking its row when lock is set. A missing service is
-// database.ErrNotFound.
-func (s *Store) service(ctx context.Context, orgID, id uuid.UUID, lock bool) (serviceRow, error) {
-	q := s.db.Conn(ctx)
-	if lock {
-		q = s.db.ForUpdate(q)
-	}
-	q = q.Where("id = ?", id)
-	if orgID != uuid.Nil {
-		q = q.Where("org_id = ?", orgID)
-	}
-	var row serviceRow
-	err := q.Take(&row).Error
-	if errors.Is(err, database.ErrNotFound) {
-		return row, database.ErrNotFound
-	}
-	if err != nil {
-		return row, fmt.Errorf("reading service: %w", err)
 	}
 	return row, nil
 }

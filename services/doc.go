@@ -4,7 +4,10 @@
 //
 // Everything that follows a change is committed in the transaction of the change:
 // Transition writes the history row and the post itself and then calls the
-// ChangeFuncs it was built with (incidents registers one), all inside one transaction.
-// It may import mapping (for the Status type); it must not import incidents, receiver
-// or notify, which depend on it.
+// ChangeFuncs it was given (incidents adds one with AddChangeFunc), all inside one
+// transaction. Other packages ask it about services (Get, Names, Lock) rather than
+// reading its tables.
+//
+// It may import mapping (for the Status type), database, rest and apierr; it must not
+// import incidents, receiver or notify, which depend on it.
 package services

@@ -76,8 +76,13 @@ func NewStore(db *database.DB, opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, changeFuncs: opts.ChangeFuncs}
+	return &Store{db: db, now: now, changeFuncs: append([]ChangeFunc(nil), opts.ChangeFuncs...)}
 }
+
+// AddChangeFunc appends fn to the ChangeFuncs, for a package that needs the Store
+// itself and so cannot exist before it (incidents asks it about services). It is
+// wiring: call it before the store serves, never concurrently with Transition.
+func (s *Store) AddChangeFunc(fn ChangeFunc) { s.changeFuncs = append(s.changeFuncs, fn) }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -147,6 +152,52 @@ func (s *Store) FindByName(ctx context.Context, orgID uuid.UUID, name string) (S
 		return Service{}, fmt.Errorf("finding service by name: %w", err)
 	}
 	return row.toService(), nil
+}
+
+// Lock reads one service of the organization and locks its row until the caller's
+// transaction ends: the lock Transition takes, so whoever holds it and a status change
+// of the same service wait for each other. It must run inside database.DB.InTx; take
+// it before any lock of another package's rows (after the receiver's), in the order
+// Transition does.
+func (s *Store) Lock(ctx context.Context, orgID, id uuid.UUID) (Service, error) {
+	if !s.db.InTransaction(ctx) {
+		return Service{}, errors.New("services.Lock outside a transaction locks nothing")
+	}
+	row, err := s.lockRow(ctx, orgID, id)
+	if err != nil {
+		return Service{}, err
+	}
+	return row.toService(), nil
+}
+
+// lockRow reads and locks a service row; a missing one is errServiceNotFound.
+func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, error) {
+	var row serviceRow
+	err := s.db.ForUpdate(s.db.Conn(ctx)).Where("id = ? AND org_id = ?", id, orgID).Take(&row).Error
+	if errors.Is(err, database.ErrNotFound) {
+		return row, errServiceNotFound
+	}
+	if err != nil {
+		return row, fmt.Errorf("locking service: %w", err)
+	}
+	return row, nil
+}
+
+// Names returns the names of the services with the given ids, in one query; an id
+// that names no service is left out. Callers scope the ids to an organization.
+func (s *Store) Names(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := make(map[uuid.UUID]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []serviceRow
+	if err := s.db.Conn(ctx).Select("id, name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("reading service names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
 }
 
 // List returns a page of the organization's services, oldest first: up to
@@ -258,13 +309,9 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 	}
 	var res TransitionResult
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		var row serviceRow
-		err := s.db.ForUpdate(s.db.Conn(ctx)).Where("id = ? AND org_id = ?", in.ServiceID, in.OrgID).Take(&row).Error
-		if errors.Is(err, database.ErrNotFound) {
-			return errServiceNotFound
-		}
+		row, err := s.lockRow(ctx, in.OrgID, in.ServiceID)
 		if err != nil {
-			return fmt.Errorf("locking service: %w", err)
+			return err
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}

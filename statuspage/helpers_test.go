@@ -33,8 +33,9 @@ type fixture struct {
 func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
 	clk := testclock.New(start)
-	incs := incidents.NewStore(db, incidents.Options{NowFunc: clk.Now, Logger: dbtest.Logger(t)})
-	svcs := services.NewStore(db, services.Options{NowFunc: clk.Now, ChangeFuncs: []services.ChangeFunc{incs.HandleChange}})
+	svcs := services.NewStore(db, services.Options{NowFunc: clk.Now})
+	incs := incidents.NewStore(db, svcs, incidents.Options{NowFunc: clk.Now, Logger: dbtest.Logger(t)})
+	svcs.AddChangeFunc(incs.HandleChange)
 	srv := apitest.New(t, db, func(g *echo.Group) {
 		svcs.Register(g)
 		incs.Register(g)

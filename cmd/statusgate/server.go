@@ -122,11 +122,11 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.stdout, "Created organization %q. Its admin API key, shown only this once:\n\n    %s\n\n", orgs.DefaultSlug, key)
 	}
 
-	incStore := incidents.NewStore(db, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
-	svcStore := services.NewStore(db, services.Options{
-		NowFunc:     m.NowFunc,
-		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange},
-	})
+	// incidents asks services about services, and services tells incidents of every
+	// change: the store comes first, its ChangeFunc is added once incidents exists.
+	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc})
+	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	svcStore.AddChangeFunc(incStore.HandleChange)
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
