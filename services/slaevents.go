@@ -1,8 +1,11 @@
 package services
 
 import (
+	"context"
 	"slices"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // SLACrossingKind names a threshold of a service's SLA that its rolling window crossed.
@@ -167,4 +170,27 @@ func firstHolding(at func(time.Time) windowState, kind SLACrossingKind, lo time.
 		c.BudgetUsedPercent = &used
 	}
 	return c
+}
+
+// SLACrossingsBetween loads what SLACrossings needs for one service of the
+// organization and answers its crossings in (from, to] over a rolling window of
+// window; to is clipped to the store's clock. A service without an sla_target has
+// none. Inside a transaction (a ChangeFunc's ctx) it sees the change being made.
+func (s *Store) SLACrossingsBetween(ctx context.Context, orgID, serviceID uuid.UUID, window time.Duration, from, to time.Time) ([]SLACrossing, error) {
+	svc, err := s.Get(ctx, orgID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	if now := s.Now(); to.After(now) {
+		to = now
+	}
+	if svc.SLATarget == nil || window <= 0 || !to.After(from) {
+		return nil, nil
+	}
+	ivs, err := s.intervals(ctx, svc.ID, from.Add(-window), to, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	w := SLAWatch{Target: *svc.SLATarget, Window: window, DegradedCountsAsDown: svc.DegradedCountsAsDown}
+	return SLACrossings(ivs, w, from, to), nil
 }

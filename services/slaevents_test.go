@@ -1,13 +1,21 @@
 package services_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
+	"github.com/statusgate/statusgate/testclock"
 )
 
 // tiles builds a history that tiles time from its first step on: each step starts
@@ -214,4 +222,52 @@ func describeCrossings(t0 time.Time, cs []services.SLACrossing) []string {
 		out = append(out, fmt.Sprintf("%s at +%s", c.Kind, c.At.Sub(t0)))
 	}
 	return out
+}
+
+func TestSLACrossingsBetween(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		clock := testclock.New(t0.Add(-10 * time.Hour))
+		store := services.NewStore(db, services.Options{NowFunc: clock.Now})
+		srv := apitest.New(t, db, store.Register)
+		ctx := context.Background()
+		svc, err := store.Create(ctx, srv.Org.ID, services.CreateInput{Name: "API", SLATarget: ptr(75.0)})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		untargeted, err := store.Create(ctx, srv.Org.ID, services.CreateInput{Name: "Web"})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		clock.Set(t0)
+		for _, id := range []uuid.UUID{svc.ID, untargeted.ID} {
+			if _, err := store.Transition(ctx, services.TransitionInput{OrgID: srv.Org.ID, ServiceID: id, To: mapping.Down, Source: services.SourceManual}); err != nil {
+				t.Fatalf("transition: %v", err)
+			}
+		}
+		clock.Set(t0.Add(50 * time.Minute))
+
+		t.Run("the window so far, clipped to now", func(t *testing.T) {
+			cs, err := store.SLACrossingsBetween(ctx, srv.Org.ID, svc.ID, 4*time.Hour, t0, t0.Add(3*time.Hour))
+			if err != nil {
+				t.Fatalf("SLACrossingsBetween: %v", err)
+			}
+			got, want := strings.Join(describeCrossings(t0, cs), "; "), "budget_warning at +48m0s"
+			if got != want {
+				t.Fatalf("crossings = %q, want %q (the breach at +1h is after now)", got, want)
+			}
+		})
+		t.Run("a service without a target has none", func(t *testing.T) {
+			cs, err := store.SLACrossingsBetween(ctx, srv.Org.ID, untargeted.ID, 4*time.Hour, t0, t0.Add(3*time.Hour))
+			if err != nil || len(cs) != 0 {
+				t.Fatalf("SLACrossingsBetween = %v, %v; want none", cs, err)
+			}
+		})
+		t.Run("another organization's service is not found", func(t *testing.T) {
+			_, err := store.SLACrossingsBetween(ctx, uuid.New(), svc.ID, 4*time.Hour, t0, t0.Add(3*time.Hour))
+			if apierr.CodeOf(err) != apierr.CodeNotFound {
+				t.Fatalf("err = %v, want not_found", err)
+			}
+		})
+	})
 }
