@@ -141,8 +141,13 @@ func (m *Main) Run(ctx context.Context) error {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(middleware.Recover())
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	// HEAD too: load balancers and uptime checkers probe with it.
+	health := func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
+	e.GET("/healthz", health)
+	e.HEAD("/healthz", health)
 	e.GET("/readyz", m.handleReady)
+	e.HEAD("/readyz", m.handleReady)
+	e.GET("/", func(c echo.Context) error { return m.handleRoot(c, orgStore) })
 	e.GET("/api/openapi.yaml", handleOpenAPI)
 	recvHandler.RegisterInbound(e)
 	statuspage.New(statuspage.Config{
@@ -184,8 +189,12 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
 	}()
-	m.logger.Info("statusgate is serving", slog.String("addr", m.listener.Addr().String()),
+	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
+		slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
+	if warning := publicURLWarning(m.Config.PublicURL, m.listener.Addr()); warning != "" {
+		m.logger.Warn(warning, slog.String("public_url", m.Config.PublicURL), slog.String("addr", m.listener.Addr().String()))
+	}
 	return nil
 }
 
@@ -233,4 +242,26 @@ func (m *Main) Close() error {
 		m.closeErr = errors.Join(errs...)
 	})
 	return m.closeErr
+}
+
+// publicURLWarning says when receiver URLs would point at the wrong place: the public
+// URL was left at its default (port 8080) while the gateway listens on another port.
+func publicURLWarning(publicURL string, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if publicURL != defaultPublicURL || !ok || tcp.Port == 8080 {
+		return ""
+	}
+	return "STATUSGATE_PUBLIC_URL is left at its default, but the gateway listens on another port: receiver URLs it hands out point at port 8080; set STATUSGATE_PUBLIC_URL"
+}
+
+// handleRoot sends a visitor of / to the default organization's status page, the page
+// a self-hoster's customers are meant to see; without one it is a plain 404.
+func (m *Main) handleRoot(c echo.Context, orgStore *orgs.Store) error {
+	if _, err := orgStore.OrgBySlug(c.Request().Context(), orgs.DefaultSlug); err != nil {
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
+			return apierr.NotFound("page")
+		}
+		return err
+	}
+	return c.Redirect(http.StatusFound, "/status/"+orgs.DefaultSlug)
 }
