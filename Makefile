@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help run build test lint bench fuzz
+.PHONY: help run build test lint bench fuzz loadtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ test: ## run the whole suite (SQLite and PostgreSQL; CI=true makes PostgreSQL ma
 lint: ## go vet and gofmt
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+loadtest: ## measure the inbound path against a bare Echo + gjson handler (LOADFLAGS="-duration 10s -rounds 3 -database-url postgres://...")
+	$(GO) run ./cmd/loadtest $(LOADFLAGS)
 
 bench: ## run the benchmarks (inbound path, extraction, SLA)
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
