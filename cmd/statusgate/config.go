@@ -28,6 +28,8 @@ type Config struct {
 	TrustProxyHeaders bool
 	ShutdownTimeout   time.Duration
 	SweepInterval     time.Duration
+	MetricsToken      string
+	MetricsListen     string
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -54,6 +56,8 @@ var options = []option{
 		return err
 	}},
 	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+	{"metrics-token", "STATUSGATE_METRICS_TOKEN", "", "bearer token a scrape of /metrics must send (empty: /metrics is open)", true, func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+	{"metrics-listen", "STATUSGATE_METRICS_LISTEN", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --listen", false, func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/metrics"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
@@ -37,6 +38,9 @@ type Main struct {
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
+	metrics        *metrics.Metrics
+	metricsServer  *http.Server
+	metricsAddr    net.Addr
 
 	// Workers run until stopWorkers is called; Close waits for them on workers.
 	stopWorkers context.CancelFunc
@@ -122,10 +126,12 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.stdout, "Created organization %q. Its admin API key, shown only this once:\n\n    %s\n\n", orgs.DefaultSlug, key)
 	}
 
+	m.metrics = metrics.New()
+	m.metrics.DBStats(db.SQL())
 	incStore := incidents.NewStore(db, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	svcStore := services.NewStore(db, services.Options{
 		NowFunc:     m.NowFunc,
-		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange},
+		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange, m.countTransition},
 	})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
@@ -158,6 +164,9 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
+	if m.Config.MetricsListen == "" {
+		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
+	}
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -171,6 +180,11 @@ func (m *Main) Run(ctx context.Context) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	if m.Config.MetricsListen != "" {
+		if err := m.serveMetrics(); err != nil {
+			return err
+		}
 	}
 	m.serveErr = make(chan error, 1)
 	go func() {
@@ -227,6 +241,13 @@ func (m *Main) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		if m.metricsServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+			if err := m.metricsServer.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stopping the metrics listener: %w", err))
+			}
+			cancel()
+		}
 		if m.stopWorkers != nil {
 			m.stopWorkers()
 			m.workers.Wait()
@@ -264,4 +285,27 @@ func (m *Main) handleRoot(c echo.Context, orgStore *orgs.Store) error {
 		return err
 	}
 	return c.Redirect(http.StatusFound, "/status/"+orgs.DefaultSlug)
+}
+
+// countTransition counts a status change for /metrics. It runs inside the change's
+// transaction, so a change whose transaction later rolls back (rare: the delivery then
+// answers 503) is still counted; the counter is a rate signal, the history is the record.
+func (m *Main) countTransition(_ context.Context, ch services.Change) error {
+	m.metrics.Transition(string(ch.To), ch.Source)
+	return nil
+}
+
+// serveMetrics serves /metrics on its own listener, for a scrape network apart from the
+// one senders reach.
+func (m *Main) serveMetrics() error {
+	l, err := net.Listen("tcp", m.Config.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("listening for metrics on %s: %w", m.Config.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.metrics.Handler(m.Config.MetricsToken))
+	m.metricsAddr = l.Addr()
+	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.metricsServer.Serve(l) }()
+	return nil
 }
