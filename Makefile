@@ -1,8 +1,11 @@
 # statusgate: `make run` starts the gateway on the embedded SQLite default,
 # `make test` runs every test against real SQLite and a throwaway PostgreSQL.
 GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help run build test lint bench fuzz
+.PHONY: help run build test lint bench fuzz loadtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -10,8 +13,8 @@ help: ## list the targets
 run: ## start the gateway on ./data/statusgate.db (first start prints an admin key)
 	$(GO) run ./cmd/statusgate
 
-build: ## build ./bin/statusgate
-	$(GO) build -o bin/statusgate ./cmd/statusgate
+build: ## build ./bin/statusgate (static, with version and commit)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/statusgate ./cmd/statusgate
 
 test: ## run the whole suite (SQLite and PostgreSQL; CI=true makes PostgreSQL mandatory)
 	$(GO) test -race -count=1 ./...
@@ -19,6 +22,9 @@ test: ## run the whole suite (SQLite and PostgreSQL; CI=true makes PostgreSQL ma
 lint: ## go vet and gofmt
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+loadtest: ## measure the inbound path against a bare Echo + gjson handler (LOADFLAGS="-duration 10s -rounds 3 -database-url postgres://...")
+	$(GO) run ./cmd/loadtest $(LOADFLAGS)
 
 bench: ## run the benchmarks (inbound path, extraction, SLA)
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

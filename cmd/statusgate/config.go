@@ -28,6 +28,8 @@ type Config struct {
 	TrustProxyHeaders bool
 	ShutdownTimeout   time.Duration
 	SweepInterval     time.Duration
+	MetricsToken      string
+	MetricsListen     string
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -38,10 +40,10 @@ type option struct {
 }
 
 var options = []option{
-	{"listen", "STATUSGATE_LISTEN", ":8080", "address to serve on", false, func(c *Config, v string) error { c.Listen = v; return nil }},
-	{"database-url", "STATUSGATE_DATABASE_URL", "sqlite://./data/statusgate.db", "sqlite://<path> or postgres://user:pass@host/db", true, func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
-	{"public-url", "STATUSGATE_PUBLIC_URL", "http://localhost:8080", "base of the URLs the API hands out (receiver URLs, feed links)", false, func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
-	{"data-dir", "STATUSGATE_DATA_DIR", "./data", "folder for the generated secret key", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"listen", "STATUSGATE_LISTEN", ":8080", "address to serve on (\":8080\" is every interface; 127.0.0.1:8080 only this machine)", false, func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"database-url", "STATUSGATE_DATABASE_URL", "", "sqlite://<path> or postgres://user:pass@host/db (default sqlite://<data-dir>/statusgate.db)", true, func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"public-url", "STATUSGATE_PUBLIC_URL", defaultPublicURL, "base of the URLs the API hands out (receiver URLs, feed links)", false, func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
+	{"data-dir", "STATUSGATE_DATA_DIR", "./data", "folder for the embedded database and the generated secret key", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"secret-key", "STATUSGATE_SECRET_KEY", "", "32-byte key (64 hex characters or base64) that encrypts stored secrets; generated into <data-dir>/secret.key when empty", true, func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"max-body-bytes", "STATUSGATE_MAX_BODY_BYTES", "1048576", "largest inbound webhook body; larger ones answer 413", false, intSetter(func(c *Config, n int64) { c.MaxBodyBytes = n })},
 	{"rate-limit", "STATUSGATE_RATE_LIMIT", "1200", "inbound requests per minute per receiver (0 turns limiting off)", false, intSetter(func(c *Config, n int64) { c.RatePerMinute = int(n) })},
@@ -54,6 +56,8 @@ var options = []option{
 		return err
 	}},
 	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+	{"metrics-token", "STATUSGATE_METRICS_TOKEN", "", "bearer token a scrape of /metrics must send (empty: /metrics is open)", true, func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+	{"metrics-listen", "STATUSGATE_METRICS_LISTEN", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --listen", false, func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 }
 
@@ -87,13 +91,34 @@ func DefaultConfig() Config {
 			panic(fmt.Sprintf("default of %s: %v", o.flag, err)) // a typo in the table above
 		}
 	}
+	c.DatabaseURL = defaultDatabaseURL(c.DataDir)
 	return c
+}
+
+// defaultDatabaseURL keeps the embedded database in the data folder, next to the secret
+// key, so moving the data folder moves everything the gateway keeps.
+func defaultDatabaseURL(dataDir string) string {
+	return "sqlite://" + strings.TrimRight(dataDir, "/") + "/statusgate.db"
+}
+
+// defaultPublicURL is the public URL a gateway has when nobody set one.
+const defaultPublicURL = "http://localhost:8080"
+
+// isSetting reports whether a flag name is one of the shared settings.
+func isSetting(name string) bool {
+	for _, o := range options {
+		if o.flag == name {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadConfig builds the configuration from the environment and the flags in args,
 // which it parses with fs (so subcommands can add their own flags first).
 func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
+	c.DatabaseURL = "" // derived from the data folder below unless set
 	for _, o := range options {
 		v, err := fromEnv(o, getenv)
 		if err != nil {
@@ -124,6 +149,9 @@ func LoadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	})
 	if flagErr != nil {
 		return c, flagErr
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = defaultDatabaseURL(c.DataDir)
 	}
 	return c, c.Validate()
 }

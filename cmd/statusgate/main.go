@@ -1,5 +1,6 @@
 // Command statusgate is the status webhook gateway: `statusgate serve` (the default)
-// runs it; `migrate`, `apikey create` and `org create` manage its database.
+// runs it; `migrate`, `apikey create` and `org create` manage its database; `version`
+// and `healthcheck` serve packaging (the container image's HEALTHCHECK has no curl).
 package main
 
 import (
@@ -8,9 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -49,7 +53,11 @@ Usage:
                                                  print a new API key (and nothing else)
   statusgate org create SLUG [--name NAME] [flags]
                                                  create an organization, print its first admin key
+  statusgate healthcheck [flags]                 exit 0 when the gateway on --listen answers /healthz
+  statusgate version                             print version, commit and Go version (also --version)
   statusgate help                                this text
+
+Run "statusgate COMMAND --help" for the flags of one command.
 
 `
 
@@ -60,7 +68,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "serve" && len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		cmd = "version"
+	}
 	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, currentBuild())
+		return nil
+	case "healthcheck":
+		return runHealthcheck(ctx, args, stderr, getenv)
 	case "serve":
 		return runServe(ctx, args, stdout, stderr, getenv)
 	case "migrate":
@@ -77,13 +93,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return usageError{fmt.Sprintf("unknown command %q; see statusgate --help", cmd)}
 }
 
-// newFlagSet returns a flag set whose --help prints the whole usage and settings.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a flag set whose --help prints the command's own usage line, its
+// own flags, then the settings every command shares.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usageText)
-		printOptions(fs.Output())
+		w := fs.Output()
+		if name == "serve" {
+			// The default command: its help is also the whole program's.
+			fmt.Fprint(w, usageText)
+		} else {
+			fmt.Fprintf(w, "Usage: statusgate %s\n\n", usage)
+		}
+		own := false
+		fs.VisitAll(func(f *flag.Flag) {
+			if isSetting(f.Name) {
+				return
+			}
+			if !own {
+				fmt.Fprintln(w, "Flags of this command:")
+				own = true
+			}
+			fmt.Fprintf(w, "  --%-20s %s (default %q)\n", f.Name, f.Usage, f.DefValue)
+		})
+		if own {
+			fmt.Fprintln(w)
+		}
+		printOptions(w)
 	}
 	return fs
 }
@@ -97,7 +134,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", "[serve] [flags]\n\nRuns the gateway until SIGINT or SIGTERM.", stderr)
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
 		return err
@@ -112,7 +149,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("migrate", stderr)
+	fs := newFlagSet("migrate", "migrate [flags]\n\nApplies pending database migrations and exits.", stderr)
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
 		return err
@@ -130,7 +167,7 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if len(args) == 0 || args[0] != "create" {
 		return usageError{"usage: statusgate apikey create --org SLUG --role admin|viewer [--name NAME]"}
 	}
-	fs := newFlagSet("apikey create", stderr)
+	fs := newFlagSet("apikey create", "apikey create --org SLUG --role admin|viewer [--name NAME] [flags]\n\nPrints a new API key and nothing else.", stderr)
 	org := fs.String("org", "default", "organization slug")
 	role := fs.String("role", "admin", "admin or viewer")
 	name := fs.String("name", "", "a note on what the key is for")
@@ -153,7 +190,7 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return usageError{"usage: statusgate org create SLUG [--name NAME]"}
 	}
 	slug := args[1]
-	fs := newFlagSet("org create", stderr)
+	fs := newFlagSet("org create", "org create SLUG [--name NAME] [flags]\n\nCreates an organization and prints its first admin key.", stderr)
 	name := fs.String("name", "", "display name (default: the slug)")
 	cfg, err := loadConfig(fs, args[2:], getenv)
 	if err != nil {
@@ -167,4 +204,46 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		fmt.Fprintln(stdout, key)
 		return nil
 	})
+}
+
+// runHealthcheck asks the gateway on the configured listen address for /healthz, so a
+// container image without curl can still have a HEALTHCHECK.
+func runHealthcheck(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("healthcheck", "healthcheck [flags]\n\nExits 0 when the gateway listening on --listen answers GET /healthz with 200.", stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	url, err := localURL(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s/healthz answered %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+// localURL is the base URL at which this machine reaches a listen address: an empty or
+// wildcard host means every interface, so loopback reaches it.
+func localURL(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }

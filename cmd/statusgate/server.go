@@ -18,6 +18,7 @@ import (
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/metrics"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
@@ -37,6 +38,9 @@ type Main struct {
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
+	metrics        *metrics.Metrics
+	metricsServer  *http.Server
+	metricsAddr    net.Addr
 
 	// Workers run until stopWorkers is called; Close waits for them on workers.
 	stopWorkers context.CancelFunc
@@ -122,9 +126,11 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.stdout, "Created organization %q. Its admin API key, shown only this once:\n\n    %s\n\n", orgs.DefaultSlug, key)
 	}
 
+	m.metrics = metrics.New()
+	m.metrics.DBStats(db.SQL())
 	// incidents asks services about services, and services tells incidents of every
 	// change: the store comes first, its ChangeFunc is added once incidents exists.
-	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc})
+	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
 	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	svcStore.AddChangeFunc(incStore.HandleChange)
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
@@ -141,8 +147,13 @@ func (m *Main) Run(ctx context.Context) error {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(middleware.Recover())
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	// HEAD too: load balancers and uptime checkers probe with it.
+	health := func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
+	e.GET("/healthz", health)
+	e.HEAD("/healthz", health)
 	e.GET("/readyz", m.handleReady)
+	e.HEAD("/readyz", m.handleReady)
+	e.GET("/", func(c echo.Context) error { return m.handleRoot(c, orgStore) })
 	e.GET("/api/openapi.yaml", handleOpenAPI)
 	recvHandler.RegisterInbound(e)
 	statuspage.New(statuspage.Config{
@@ -153,6 +164,9 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
+	if m.Config.MetricsListen == "" {
+		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
+	}
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -166,6 +180,11 @@ func (m *Main) Run(ctx context.Context) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	if m.Config.MetricsListen != "" {
+		if err := m.serveMetrics(); err != nil {
+			return err
+		}
 	}
 	m.serveErr = make(chan error, 1)
 	go func() {
@@ -184,8 +203,12 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
 	}()
-	m.logger.Info("statusgate is serving", slog.String("addr", m.listener.Addr().String()),
+	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
+		slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
+	if warning := publicURLWarning(m.Config.PublicURL, m.listener.Addr()); warning != "" {
+		m.logger.Warn(warning, slog.String("public_url", m.Config.PublicURL), slog.String("addr", m.listener.Addr().String()))
+	}
 	return nil
 }
 
@@ -218,6 +241,13 @@ func (m *Main) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		if m.metricsServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+			if err := m.metricsServer.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stopping the metrics listener: %w", err))
+			}
+			cancel()
+		}
 		if m.stopWorkers != nil {
 			m.stopWorkers()
 			m.workers.Wait()
@@ -233,4 +263,49 @@ func (m *Main) Close() error {
 		m.closeErr = errors.Join(errs...)
 	})
 	return m.closeErr
+}
+
+// publicURLWarning says when receiver URLs would point at the wrong place: the public
+// URL was left at its default (port 8080) while the gateway listens on another port.
+func publicURLWarning(publicURL string, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if publicURL != defaultPublicURL || !ok || tcp.Port == 8080 {
+		return ""
+	}
+	return "STATUSGATE_PUBLIC_URL is left at its default, but the gateway listens on another port: receiver URLs it hands out point at port 8080; set STATUSGATE_PUBLIC_URL"
+}
+
+// handleRoot sends a visitor of / to the default organization's status page, the page
+// a self-hoster's customers are meant to see; without one it is a plain 404.
+func (m *Main) handleRoot(c echo.Context, orgStore *orgs.Store) error {
+	if _, err := orgStore.OrgBySlug(c.Request().Context(), orgs.DefaultSlug); err != nil {
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
+			return apierr.NotFound("page")
+		}
+		return err
+	}
+	return c.Redirect(http.StatusFound, "/status/"+orgs.DefaultSlug)
+}
+
+// countTransition counts a status change for /metrics. It runs inside the change's
+// transaction, so a change whose transaction later rolls back (rare: the delivery then
+// answers 503) is still counted; the counter is a rate signal, the history is the record.
+func (m *Main) countTransition(_ context.Context, ch services.Change) error {
+	m.metrics.Transition(string(ch.To), ch.Source)
+	return nil
+}
+
+// serveMetrics serves /metrics on its own listener, for a scrape network apart from the
+// one senders reach.
+func (m *Main) serveMetrics() error {
+	l, err := net.Listen("tcp", m.Config.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("listening for metrics on %s: %w", m.Config.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.metrics.Handler(m.Config.MetricsToken))
+	m.metricsAddr = l.Addr()
+	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.metricsServer.Serve(l) }()
+	return nil
 }

@@ -1,0 +1,383 @@
+// Command loadtest measures statusgate's inbound path against a bare Echo + gjson
+// handler in the same run, on loopback, with the same load generator, and prints the
+// ratios. It builds and starts the real gateway binary, creates receivers through the
+// API, then alternates bare and gateway runs of each path so machine noise falls on
+// both alike, and quotes medians.
+//
+//	go run ./cmd/loadtest -duration 10s -conns 32 -receivers 200 -rounds 3
+//	go run ./cmd/loadtest -database-url postgres://user:pass@127.0.0.1:5432/db -api-key sgk_...
+//
+// It only ever talks to 127.0.0.1. It is not part of `make test`: `make loadtest` runs it.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	duration  time.Duration
+	conns     int
+	receivers int
+	rounds    int
+	paths     []string
+	dbURL     string
+	apiKey    string
+	binary    string
+}
+
+func main() {
+	var o options
+	var paths string
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of one run")
+	flag.IntVar(&o.conns, "conns", 32, "concurrent connections (closed loop: each sends its next request when answered)")
+	flag.IntVar(&o.receivers, "receivers", 200, "receivers (each with its own service) the load spreads over")
+	flag.IntVar(&o.rounds, "rounds", 3, "bare/gateway pairs per path; medians are quoted")
+	flag.StringVar(&paths, "paths", "unchanged,change,hot,failure", "paths to drive: unchanged, change, hot, failure")
+	flag.StringVar(&o.dbURL, "database-url", "", "gateway database (default: a fresh SQLite file in a temp folder)")
+	flag.StringVar(&o.apiKey, "api-key", "", "admin key, when the database already has an organization")
+	flag.StringVar(&o.binary, "binary", "", "gateway binary (default: go build ./cmd/statusgate)")
+	flag.Parse()
+	o.paths = strings.Split(paths, ",")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	tmp, err := os.MkdirTemp("", "statusgate-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if o.binary == "" {
+		o.binary = filepath.Join(tmp, "statusgate")
+		build := exec.CommandContext(ctx, "go", "build", "-o", o.binary, "./cmd/statusgate")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building the gateway: %w", err)
+		}
+	}
+	if o.dbURL == "" {
+		o.dbURL = "sqlite://" + filepath.Join(tmp, "load.db")
+	}
+	gw, err := startGateway(ctx, o, tmp)
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+	tokens, err := gw.createReceivers(ctx, o.receivers)
+	if err != nil {
+		return err
+	}
+	bare, err := startBare(tokens)
+	if err != nil {
+		return err
+	}
+	defer bare.close()
+
+	fmt.Printf("loadtest: %d receivers, %d connections, %s per run, %d rounds, gateway on %s, database %s\n\n",
+		o.receivers, o.conns, o.duration, o.rounds, gw.url, dialect(o.dbURL))
+	fmt.Println("| path | bare req/s | gateway req/s | ratio | gateway p50 | gateway p99 | unexpected answers | gateway RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, p := range o.paths {
+		gen, ok := generators[p]
+		if !ok {
+			return fmt.Errorf("unknown path %q", p)
+		}
+		var bareRuns, gwRuns []result
+		for round := 0; round < o.rounds; round++ {
+			// Alternate who goes first, so drift (thermal, page cache) falls on both.
+			order := []string{"bare", "gateway"}
+			if round%2 == 1 {
+				order = []string{"gateway", "bare"}
+			}
+			for _, who := range order {
+				base := bare.url
+				if who == "gateway" {
+					base = gw.url
+				}
+				r := drive(ctx, base, tokens, gen, o)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if who == "bare" {
+					bareRuns = append(bareRuns, r)
+				} else {
+					r.rssKiB = gw.rssKiB()
+					gwRuns = append(gwRuns, r)
+				}
+			}
+		}
+		b, g := median(bareRuns), median(gwRuns)
+		fmt.Printf("| %s | %.0f | %.0f | %.3f× | %s | %s | %d | %d MiB |\n", p, b.rate, g.rate, g.rate/b.rate,
+			g.p50.Round(10*time.Microsecond), g.p99.Round(10*time.Microsecond), g.unexpected, g.rssKiB/1024)
+	}
+	return nil
+}
+
+func dialect(u string) string {
+	if strings.HasPrefix(u, "sqlite://") {
+		return "SQLite"
+	}
+	return "PostgreSQL"
+}
+
+// generator says what one request of a path sends and which status answers it.
+type generator struct {
+	want int
+	body func(i uint64, receiver int, counters []atomic.Uint64) (int, []byte)
+}
+
+var generators = map[string]generator{
+	// Every service starts operational: the same word again is logged and ignored.
+	"unchanged": {http.StatusOK, func(i uint64, r int, _ []atomic.Uint64) (int, []byte) {
+		return r, []byte(`{"status":"operational","message":"all good"}`)
+	}},
+	// Each receiver flips between down and operational: history, post, outbox.
+	"change": {http.StatusOK, func(i uint64, r int, c []atomic.Uint64) (int, []byte) {
+		return r, flip(c[r].Add(1))
+	}},
+	// Every request to one receiver.
+	"hot": {http.StatusOK, func(i uint64, _ int, c []atomic.Uint64) (int, []byte) {
+		return 0, flip(c[0].Add(1))
+	}},
+	// A word no vocabulary knows: a logged failure.
+	"failure": {http.StatusUnprocessableEntity, func(i uint64, r int, _ []atomic.Uint64) (int, []byte) {
+		return r, []byte(`{"status":"purple"}`)
+	}},
+}
+
+func flip(n uint64) []byte {
+	if n%2 == 1 {
+		return []byte(`{"status":"down","message":"unreachable"}`)
+	}
+	return []byte(`{"status":"operational","message":"back"}`)
+}
+
+type result struct {
+	rate       float64
+	p50, p99   time.Duration
+	unexpected int
+	rssKiB     int
+}
+
+// drive runs one closed-loop run: o.conns workers, each sending its next request as
+// soon as the last is answered, for o.duration.
+func drive(ctx context.Context, base string, tokens []string, gen generator, o options) result {
+	transport := &http.Transport{MaxIdleConnsPerHost: o.conns, MaxConnsPerHost: o.conns, DisableCompression: true}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	counters := make([]atomic.Uint64, len(tokens))
+	var seq atomic.Uint64
+	var mu sync.Mutex
+	var latencies []time.Duration
+	unexpected := 0
+	// Requests in flight at the deadline are let finish (their context is not the
+	// deadline's), so the gateway never sees a run end as a burst of disconnects.
+	deadline, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < o.conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for deadline.Err() == nil {
+				i := seq.Add(1)
+				r, body := gen.body(i, int(i%uint64(len(tokens))), counters)
+				t0 := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/webhooks/incoming/"+tokens[r], bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(t0))
+				if resp.StatusCode != gen.want {
+					bad++
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			unexpected += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	res := result{rate: float64(len(latencies)) / elapsed.Seconds(), unexpected: unexpected}
+	if n := len(latencies); n > 0 {
+		res.p50, res.p99 = latencies[n/2], latencies[min(n-1, n*99/100)]
+	}
+	return res
+}
+
+// median picks the run with the median rate, and the median of each latency figure.
+func median(runs []result) result {
+	pick := func(f func(result) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	out := result{
+		rate: pick(func(r result) float64 { return r.rate }),
+		p50:  time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
+		p99:  time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+	}
+	for _, r := range runs {
+		out.unexpected += r.unexpected
+		out.rssKiB = max(out.rssKiB, r.rssKiB)
+	}
+	return out
+}
+
+// gateway is the real binary running as a child process.
+type gateway struct {
+	cmd *exec.Cmd
+	url string
+	key string
+}
+
+var keyPattern = regexp.MustCompile(`sgk_[A-Za-z0-9]{40}`)
+
+func startGateway(ctx context.Context, o options, dataDir string) (*gateway, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(o.binary, "serve")
+	cmd.Env = append(os.Environ(), "STATUSGATE_LISTEN="+addr, "STATUSGATE_PUBLIC_URL=http://"+addr,
+		"STATUSGATE_DATABASE_URL="+o.dbURL, "STATUSGATE_DATA_DIR="+dataDir,
+		"STATUSGATE_RATE_LIMIT=0", "STATUSGATE_LOG_LEVEL=error")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dataDir, "gateway.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	g := &gateway{cmd: cmd, url: "http://" + addr, key: o.apiKey}
+	keys := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if k := keyPattern.FindString(sc.Text()); k != "" {
+				keys <- k
+			}
+		}
+	}()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(g.url + "/readyz")
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			if g.key == "" {
+				select {
+				case g.key = <-keys:
+				case <-time.After(2 * time.Second):
+					g.stop()
+					return nil, errors.New("the gateway printed no admin key (the database is not new): pass -api-key")
+				}
+			}
+			return g, nil
+		}
+	}
+	g.stop()
+	return nil, errors.New("the gateway did not become ready within 60 s")
+}
+
+func (g *gateway) stop() {
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	_ = g.cmd.Wait()
+}
+
+// rssKiB reads the gateway's resident memory, so a run shows whether it stays flat.
+func (g *gateway) rssKiB() int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", g.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+			return kib
+		}
+	}
+	return 0
+}
+
+func (g *gateway) createReceivers(ctx context.Context, n int) ([]string, error) {
+	suffix := time.Now().UnixNano()
+	tokens := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		var svc struct{ ID string }
+		if err := g.api(ctx, "/api/v1/services", map[string]any{"name": fmt.Sprintf("load %d-%d", suffix, i)}, &svc); err != nil {
+			return nil, err
+		}
+		var recv struct{ Token string }
+		if err := g.api(ctx, "/api/v1/receivers", map[string]any{"name": fmt.Sprintf("load %d", i), "service_id": svc.ID}, &recv); err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, recv.Token)
+	}
+	return tokens, nil
+}
+
+func (g *gateway) api(ctx context.Context, path string, body, out any) error {
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.url+path, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+g.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s = %d %s", path, resp.StatusCode, answer)
+	}
+	return json.Unmarshal(answer, out)
+}

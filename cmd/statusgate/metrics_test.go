@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
+)
+
+// /metrics is scraped and parsed by Prometheus's own text parser, and shows a status
+// change made through the API.
+func TestMetricsEndpointIsScrapable(t *testing.T) {
+	m, key := startWithKey(t, database.SQLite)
+	svc := apitest.Do(t, http.MethodPost, m.URL()+"/api/v1/services", key, map[string]any{"name": "Mail"})
+	var created struct{ ID string }
+	svc.JSON(t, &created)
+	id := created.ID
+	if a := apitest.Do(t, http.MethodPut, m.URL()+"/api/v1/services/"+id+"/status", key, map[string]any{"status": "down"}); a.Status != http.StatusOK {
+		t.Fatalf("manual status change = %d %s", a.Status, a.Body)
+	}
+	resp, err := http.Get(m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total"} {
+		if _, ok := fams[name]; !ok {
+			t.Fatalf("/metrics has no %s", name)
+		}
+	}
+	var downManual float64
+	for _, mt := range fams["statusgate_status_transitions_total"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range mt.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["to"] == "down" && labels["source"] == "manual" {
+			downManual = mt.GetCounter().GetValue()
+		}
+	}
+	if downManual != 1 {
+		t.Fatalf("transitions to down by manual = %v, want 1", downManual)
+	}
+}
+
+func TestMetricsOnTheirOwnListenerWithAToken(t *testing.T) {
+	cfg := testConfig(t, "sqlite://"+t.TempDir()+"/m.db")
+	cfg.MetricsListen, cfg.MetricsToken = "127.0.0.1:0", "scrape-me"
+	m, _ := startMain(t, cfg)
+	if a := apitest.Do(t, http.MethodGet, m.URL()+"/metrics", "", nil); a.Status != http.StatusNotFound {
+		t.Fatalf("/metrics on the public listener = %d, want 404 when it has its own", a.Status)
+	}
+	url := "http://" + m.metricsAddr.String() + "/metrics"
+	if a := apitest.Do(t, http.MethodGet, url, "", nil); a.Status != http.StatusUnauthorized {
+		t.Fatalf("without the token = %d, want 401", a.Status)
+	}
+	if a := apitest.Do(t, http.MethodGet, url, "scrape-me", nil); a.Status != http.StatusOK {
+		t.Fatalf("with the token = %d, want 200", a.Status)
+	}
+}
