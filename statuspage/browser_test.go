@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/statusgate/statusgate/database"
@@ -249,4 +251,141 @@ func wantColour(t *testing.T, img image.Image, css string, min int) {
 	if n < min {
 		t.Fatalf("screenshot has %d pixels of %s, want at least %d: the banner is not drawn", n, css, min)
 	}
+}
+
+// pixel is the colour of one screenshot pixel as CSS writes it.
+func pixel(img image.Image, x, y int) string {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return fmt.Sprintf("rgb(%d, %d, %d)", r>>8, g>>8, b>>8)
+}
+
+// TestBrowserPageInLightAndDark loads the page with a past incident and a group in
+// both colour schemes at desktop and phone widths, and reads the screenshots: the
+// background is the scheme's, the banner keeps its colour, the text stays readable.
+func TestBrowserPageInLightAndDark(t *testing.T) {
+	t.Parallel() // every test has its own databases and server
+	tab := browser(t)
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db)
+	_, inc := resolvedIncident(t, f)
+	f.createServiceWith(map[string]any{"name": "Queue", "group": "Backend", "position": 2})
+	f.createServiceWith(map[string]any{"name": "Billing", "group": "Backend", "position": 1})
+	f.clock.Advance(time.Hour)
+	pageURL := f.srv.URL + "/status/" + f.srv.OrgSlug
+	shotDir := t.TempDir()
+
+	schemes := []struct {
+		scheme, background, foreground string
+	}{
+		{"light", "rgb(246, 248, 250)", "rgb(31, 35, 40)"},
+		{"dark", "rgb(13, 17, 23)", "rgb(230, 237, 243)"},
+	}
+	viewports := []struct {
+		name          string
+		width, height int64
+		opts          []chromedp.EmulateViewportOption
+	}{
+		{"desktop", 1280, 900, nil},
+		{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}},
+	}
+	for _, sc := range schemes {
+		for _, vp := range viewports {
+			t.Run(sc.scheme+" on a "+vp.name, func(t *testing.T) {
+				_, err := chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: sc.scheme}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := chromedp.Do(tab, chromedp.EmulateViewport(vp.width, vp.height, vp.opts...), chromedp.Navigate(pageURL+"?visit="+sc.scheme+vp.name)); err != nil {
+					t.Fatal(err)
+				}
+				if got := text(t, tab, "#overall"); got != "All Systems Operational" {
+					t.Fatalf("banner reads %q", got)
+				}
+				if got := text(t, tab, "#org-name"); got != "Acme" {
+					t.Fatalf("the page names %q, want Acme", got)
+				}
+				if got := text(t, tab, "#incident-"+inc+" h3"); got != "API is down" {
+					t.Fatalf("past incident reads %q", got)
+				}
+				if got := text(t, tab, "#incident-"+inc+" .duration"); got != "Lasted 1 h 30 min" {
+					t.Fatalf("past incident duration reads %q", got)
+				}
+				if got := text(t, tab, `[data-group="Backend"] .group-name`); got != "Backend" {
+					t.Fatalf("group heading reads %q", got)
+				}
+				colours, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if colours[0] != sc.background || colours[1] != sc.foreground {
+					t.Fatalf("body colours = %v, want background %s and text %s", colours, sc.background, sc.foreground)
+				}
+				overflow, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if overflow {
+					t.Fatal("the page scrolls sideways")
+				}
+				shot := screenshot(t, tab, filepath.Join(shotDir, sc.scheme+"-"+vp.name+".png"), int(vp.width), int(vp.height))
+				// The bottom corners are body background on every width (the content
+				// keeps a 1rem margin); the banner keeps its green in both schemes.
+				b := shot.Bounds()
+				for _, p := range [][2]int{{3, b.Max.Y - 3}, {b.Max.X - 4, b.Max.Y - 3}} {
+					if got := pixel(shot, p[0], p[1]); got != sc.background {
+						t.Fatalf("pixel %v is %s, want the %s background %s", p, got, sc.scheme, sc.background)
+					}
+				}
+				wantColour(t, shot, "rgb(26, 127, 55)", 5000)
+			})
+		}
+	}
+
+	t.Run("times turn into the visitor's zone, and the page needs no script", func(t *testing.T) {
+		if _, err := chromedp.Call(tab, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(pageURL+"?visit=zone")); err != nil {
+			t.Fatal(err)
+		}
+		// Started 11:00 UTC is 06:00 in New York in January.
+		started := text(t, tab, "#incident-"+inc+" .meta time")
+		if !strings.Contains(started, "06:00") || !strings.Contains(started, "EST") {
+			t.Fatalf("start time reads %q, want 06:00 EST (converted in the browser)", started)
+		}
+		if got := text(t, tab, "#tz"); got != "Times are in your time zone (America/New_York)." {
+			t.Fatalf("zone note reads %q", got)
+		}
+
+		if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"?visit=noscript")); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, "#incident-"+inc+" .meta time"); got != "15 Jan 2026 11:00 UTC" {
+			t.Fatalf("without JavaScript the start time reads %q, want the page's UTC", got)
+		}
+		if got := text(t, tab, "#tz"); got != "Times are in UTC." {
+			t.Fatalf("without JavaScript the zone note reads %q", got)
+		}
+		if got := text(t, tab, "#overall"); got != "All Systems Operational" {
+			t.Fatalf("without JavaScript the banner reads %q", got)
+		}
+	})
+
+	t.Run("a past incident's link opens its page", func(t *testing.T) {
+		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"/incidents/"+inc)); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, ".incident-title"); got != "API is down" {
+			t.Fatalf("incident page title reads %q", got)
+		}
+		if got := text(t, tab, ".timeline li:first-child .msg"); got != "Fixed" {
+			t.Fatalf("newest timeline entry reads %q", got)
+		}
+		screenshot(t, tab, filepath.Join(shotDir, "incident-page.png"), 1280, 900)
+	})
 }
