@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"image"
 	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/statusgate/statusgate/database"
@@ -39,15 +44,15 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts a fresh headless Chromium that can reach only what the test serves
-// on loopback, and returns a tab's context.
-func browser(t *testing.T) context.Context {
+// on loopback, and returns a tab's context. Extra flags are added to the defaults.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromium(t)
 	// One deadline for the whole browser: a hung Chromium fails the test instead of
 	// hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox, // the CI runs as root
@@ -60,6 +65,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
+	}, extra...)...,
 	)
 	t.Cleanup(cancelAlloc)
 	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
@@ -388,4 +394,68 @@ func TestBrowserPageInLightAndDark(t *testing.T) {
 		}
 		screenshot(t, tab, filepath.Join(shotDir, "incident-page.png"), 1280, 900)
 	})
+}
+
+// TestBrowserAtlassianWidget loads Atlassian's own embeddable status widget (npm
+// @statuspage/status-widget, kept in testdata) on a page of another origin and points
+// it at statusgate's page host. The widget fetches <host>/api/v2/summary.json across
+// origins, which needs the root API, the Host seam and CORS, and shows our state.
+func TestBrowserAtlassianWidget(t *testing.T) {
+	t.Parallel() // every test has its own databases and server
+	// The page host resolves to loopback inside this browser only.
+	tab := browser(t, chromedp.Flag("host-resolver-rules", "MAP "+pageHost+" 127.0.0.1"))
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db)
+	api := f.createService("API", true)
+	f.createService("Web", true)
+
+	// The embedding site: another origin (its own port) serving the widget's script.
+	site := http.NewServeMux()
+	site.Handle("/widget/", http.StripPrefix("/widget/", http.FileServer(http.Dir("testdata/status-widget"))))
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "http://" + pageHost + ":" + port + "/status/" + f.srv.OrgSlug
+	site.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><script src="/widget/index.js"></script></head>
+<body><statuspage-widget src="%s"></statuspage-widget></body></html>`, html.EscapeString(src))
+	})
+	embed := httptest.NewServer(site)
+	t.Cleanup(embed.Close)
+
+	for _, tc := range []struct {
+		status, indicator, description string
+	}{
+		{"operational", "none", "All Systems Operational"},
+		{"down", "major", "Partial System Outage"},
+	} {
+		t.Run("shows "+tc.description, func(t *testing.T) {
+			f.setStatus(api, tc.status, "")
+			// The widget keeps an answer for 30 seconds in the page and the browser
+			// for as long as Cache-Control allows, so each case loads the page anew,
+			// past the browser's cache.
+			if _, err := chromedp.Call(tab, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(tab, chromedp.Navigate(embed.URL+"/?case="+tc.status)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+			defer cancel()
+			got, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
+				const root = document.querySelector("statuspage-widget")?.shadowRoot;
+				const text = root?.querySelector(".status-text")?.textContent;
+				const dot = root?.querySelector(".status-indicator");
+				return text ? [text.trim(), dot.className] : null;
+			})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+			if err != nil {
+				t.Fatalf("the widget never rendered a status: %v", err)
+			}
+			if got[0] != tc.description || !strings.Contains(got[1], tc.indicator) {
+				t.Fatalf("widget shows %q with class %q, want %q and %q", got[0], got[1], tc.description, tc.indicator)
+			}
+		})
+	}
 }
