@@ -123,9 +123,8 @@ func (h *Handler) renderHTML(c echo.Context, status int, name string, data any) 
 }
 
 func (h *Handler) handleSummary(c echo.Context) error {
-	// One post, so that page.updated_at also moves when an operator posts.
 	ctx := c.Request().Context()
-	snap, err := h.load(ctx, c.Param("slug"), loadOptions{incidents: true, posts: 1})
+	snap, err := h.load(ctx, c.Param("slug"), v2Load)
 	if err != nil {
 		return err
 	}

@@ -18,23 +18,27 @@ import (
 // HostOrgFunc says otherwise), under /api/v2/, because Atlassian's embeddable widget
 // replaces the whole path of the address it is given with /api/v2/summary.json.
 
+// v2Load is what every file of the API reads, the same for all so that their
+// page.updated_at agree: a resolved incident moves it too. One post, so that an
+// operator's post moves it as well.
+var v2Load = loadOptions{past: true, posts: 1}
+
 // v2Endpoints are the files of the API, each with what it answers.
 var v2Endpoints = []struct {
 	path string
-	opt  loadOptions
 	// answer builds the body from the snapshot and the maintenances.
 	answer func(h *Handler, s snapshot, maint []SummaryMaintenance) any
 }{
-	{"/summary.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, m []SummaryMaintenance) any {
+	{"/summary.json", func(h *Handler, s snapshot, m []SummaryMaintenance) any {
 		return h.summary(s, activeOrUpcoming(m))
 	}},
-	{"/status.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
+	{"/status.json", func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
 		return StatusAnswer{Page: h.page(s), Status: SummaryStatus{Indicator: s.Status.Indicator, Description: s.Status.Description}}
 	}},
-	{"/components.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
+	{"/components.json", func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
 		return ComponentsAnswer{Page: h.page(s), Components: components(s)}
 	}},
-	{"/incidents.json", loadOptions{past: true, posts: 1}, func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
+	{"/incidents.json", func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
 		// Statuspage answers its newest 50 incidents, open or resolved, newest first.
 		all := append(slices.Clone(s.Open), s.Past...)
 		slices.SortStableFunc(all, byStartDesc)
@@ -43,16 +47,16 @@ var v2Endpoints = []struct {
 		}
 		return IncidentsAnswer{Page: h.page(s), Incidents: h.summaryIncidents(s, all, components(s))}
 	}},
-	{"/incidents/unresolved.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
+	{"/incidents/unresolved.json", func(h *Handler, s snapshot, _ []SummaryMaintenance) any {
 		return IncidentsAnswer{Page: h.page(s), Incidents: h.summaryIncidents(s, s.Open, components(s))}
 	}},
-	{"/scheduled-maintenances.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, m []SummaryMaintenance) any {
+	{"/scheduled-maintenances.json", func(h *Handler, s snapshot, m []SummaryMaintenance) any {
 		return MaintenancesAnswer{Page: h.page(s), ScheduledMaintenances: m}
 	}},
-	{"/scheduled-maintenances/upcoming.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, m []SummaryMaintenance) any {
+	{"/scheduled-maintenances/upcoming.json", func(h *Handler, s snapshot, m []SummaryMaintenance) any {
 		return MaintenancesAnswer{Page: h.page(s), ScheduledMaintenances: filterMaintenances(m, maintenanceScheduled)}
 	}},
-	{"/scheduled-maintenances/active.json", loadOptions{incidents: true, posts: 1}, func(h *Handler, s snapshot, m []SummaryMaintenance) any {
+	{"/scheduled-maintenances/active.json", func(h *Handler, s snapshot, m []SummaryMaintenance) any {
 		return MaintenancesAnswer{Page: h.page(s), ScheduledMaintenances: filterMaintenances(m, maintenanceInProgress, maintenanceVerifying)}
 	}},
 }
@@ -63,8 +67,8 @@ func (h *Handler) registerV2(e *echo.Echo) {
 	bySlug := e.Group("/status/:slug/api/v2")
 	root := e.Group("/api/v2")
 	for _, ep := range v2Endpoints {
-		bySlug.GET(ep.path, h.v2Handler(ep.opt, ep.answer, func(c echo.Context) string { return c.Param("slug") }))
-		root.GET(ep.path, h.v2Handler(ep.opt, ep.answer, h.rootSlug))
+		bySlug.GET(ep.path, h.v2Handler(ep.answer, func(c echo.Context) string { return c.Param("slug") }))
+		root.GET(ep.path, h.v2Handler(ep.answer, h.rootSlug))
 	}
 	for _, g := range []*echo.Group{bySlug, root} {
 		g.RouteNotFound("/*", notFoundJSON)
@@ -87,10 +91,10 @@ func (h *Handler) rootSlug(c echo.Context) string {
 	return orgs.DefaultSlug
 }
 
-func (h *Handler) v2Handler(opt loadOptions, answer func(*Handler, snapshot, []SummaryMaintenance) any, slugOf func(echo.Context) string) echo.HandlerFunc {
+func (h *Handler) v2Handler(answer func(*Handler, snapshot, []SummaryMaintenance) any, slugOf func(echo.Context) string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		snap, err := h.load(ctx, slugOf(c), opt)
+		snap, err := h.load(ctx, slugOf(c), v2Load)
 		if err != nil {
 			return err
 		}

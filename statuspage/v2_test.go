@@ -409,6 +409,25 @@ func TestStatuspageV2(t *testing.T) {
 				t.Fatalf("v1 summary differs from v2:\n%+v\n%+v", v1, v2)
 			}
 		})
+		t.Run("resolving an incident moves every file's updated_at", func(t *testing.T) {
+			f.clock.Advance(5 * time.Minute)
+			if a := f.srv.Admin(http.MethodPatch, "/api/v1/incidents/"+slow, map[string]any{"status": "resolved", "message": "Back to normal."}); a.Status != http.StatusOK {
+				t.Fatalf("resolving: %d %s", a.Status, a.Body)
+			}
+			for _, file := range []string{"/status.json", "/summary.json", "/components.json", "/scheduled-maintenances.json"} {
+				var s spStatusFile
+				a := f.get("/status/acme/api/v2" + file)
+				a.JSON(t, &s)
+				if !s.Page.UpdatedAt.Equal(f.clock.Now()) {
+					t.Fatalf("%s page.updated_at = %s, want the resolution's %s", file, s.Page.UpdatedAt, f.clock.Now())
+				}
+			}
+			var st spStatusFile
+			decodeAtlassian(t, f.get("/status/acme/api/v2/status.json"), &st)
+			if st.Status.Indicator != "none" {
+				t.Fatalf("after the resolution status = %+v, want none", st.Status)
+			}
+		})
 	})
 }
 
