@@ -230,3 +230,15 @@ func (s *Store) DailyUptime(ctx context.Context, orgID, serviceID uuid.UUID, day
 	}
 	return out, nil
 }
+
+// LifetimeSLA measures svc's availability over the whole time it has existed, from its
+// creation until now, with ComputeSLA: the public page's "uptime since" figure. svc
+// is a service this store returned (its id, creation time and SLA settings are used).
+func (s *Store) LifetimeSLA(ctx context.Context, svc Service) (SLAReport, error) {
+	now := s.Now()
+	ivs, err := s.slaIntervals(ctx, svc, svc.CreatedAt, now)
+	if err != nil {
+		return SLAReport{}, err
+	}
+	return ComputeSLA(ivs, svc.CreatedAt, now, now, svc.DegradedCountsAsDown, svc.SLATarget), nil
+}

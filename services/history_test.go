@@ -425,3 +425,25 @@ func TestHistoryIsCappedAt1000Intervals(t *testing.T) {
 		}
 	})
 }
+
+// The lifetime figure is the SLA from the service's creation until now: the fixture's
+// 36 hours, 4 of them maintenance and 2h15 down.
+func TestLifetimeSLA(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newHistoryFixture(t, db)
+		svc, err := f.store.Get(context.Background(), f.srv.Org.ID, f.svc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := f.store.LifetimeSLA(context.Background(), svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.From.Equal(svc.CreatedAt) || !rep.To.Equal(mustTime(t, "2026-01-15T12:00:00Z")) {
+			t.Fatalf("window = %s..%s, want creation..now", rep.From, rep.To)
+		}
+		if rep.UptimePercent != 92.96875 || rep.MonitoredSeconds != 129600 || rep.DowntimeSeconds != 8100 || rep.IncidentCount != 2 {
+			t.Fatalf("lifetime = %+v, want 92.96875%% over 129600 s with 8100 s down and 2 incidents", rep)
+		}
+	})
+}

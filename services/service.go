@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -28,8 +29,13 @@ type Service struct {
 	Public               bool       `json:"public"`
 	SLATarget            *float64   `json:"sla_target"`
 	DegradedCountsAsDown bool       `json:"degraded_counts_as_down"`
-	CreatedAt            time.Time  `json:"created_at"`
-	UpdatedAt            time.Time  `json:"updated_at"`
+	// Position orders services on the public page, smallest first, then by name.
+	Position int `json:"position"`
+	// Group is the heading the public page shows the service under; "" for none.
+	// Services of one group are shown together, at the place of its first service.
+	Group     string    `json:"group"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Ref is the short form of a service that other answers embed.
@@ -48,6 +54,8 @@ type CreateInput struct {
 	Public               *bool    `json:"public"`
 	SLATarget            *float64 `json:"sla_target"`
 	DegradedCountsAsDown bool     `json:"degraded_counts_as_down"`
+	Position             int      `json:"position"`
+	Group                string   `json:"group"`
 }
 
 // Validate checks a new service.
@@ -57,6 +65,13 @@ func (in *CreateInput) Validate() error {
 		return err
 	}
 	if err := validateDescription(in.Description); err != nil {
+		return err
+	}
+	if err := validatePosition(in.Position); err != nil {
+		return err
+	}
+	in.Group = strings.TrimSpace(in.Group)
+	if err := validateGroup(in.Group); err != nil {
 		return err
 	}
 	return validateSLATarget(in.SLATarget)
@@ -70,6 +85,9 @@ type UpdateInput struct {
 	Public               *bool                  `json:"public"`
 	SLATarget            rest.Nullable[float64] `json:"sla_target"`
 	DegradedCountsAsDown *bool                  `json:"degraded_counts_as_down"`
+	Position             *int                   `json:"position"`
+	// Group "" takes the service out of its group.
+	Group *string `json:"group"`
 }
 
 // Validate checks an update.
@@ -85,7 +103,41 @@ func (in *UpdateInput) Validate() error {
 			return err
 		}
 	}
+	if in.Position != nil {
+		if err := validatePosition(*in.Position); err != nil {
+			return err
+		}
+	}
+	if in.Group != nil {
+		*in.Group = strings.TrimSpace(*in.Group)
+		if err := validateGroup(*in.Group); err != nil {
+			return err
+		}
+	}
 	return validateSLATarget(in.SLATarget.Value)
+}
+
+// maxPosition keeps positions in what every integer column holds, with room to
+// insert between any two.
+const maxPosition = 1_000_000
+
+func validatePosition(p int) error {
+	if p < 0 || p > maxPosition {
+		return apierr.Invalid("position", "position must be a whole number from 0 to %d", maxPosition)
+	}
+	return nil
+}
+
+func validateGroup(g string) error {
+	if utf8.RuneCountInString(g) > 100 {
+		return apierr.Invalid("group", "group must be at most 100 characters")
+	}
+	for _, r := range g {
+		if unicode.IsControl(r) {
+			return apierr.Invalid("group", "group must not contain control characters")
+		}
+	}
+	return nil
 }
 
 func validateName(name string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -327,4 +328,66 @@ func mustOrg(t *testing.T, db *database.DB) uuid.UUID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// position and group are settings like any other: set at create, changed by PATCH,
+// read back by GET, validated with the field named.
+func TestServiceOrderAndGroup(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		srv, _ := newServer(t, db)
+		a := srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "API", "position": 3, "group": "  Core  "})
+		if a.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", a.Status, a.Body)
+		}
+		var svc services.Service
+		a.JSON(t, &svc)
+		if svc.Position != 3 || svc.Group != "Core" {
+			t.Fatalf("created position/group = %d %q, want 3 \"Core\" (trimmed)", svc.Position, svc.Group)
+		}
+		a = srv.Admin(http.MethodPost, "/api/v1/services", map[string]any{"name": "Web"})
+		var plain services.Service
+		a.JSON(t, &plain)
+		if a.Status != http.StatusCreated || plain.Position != 0 || plain.Group != "" {
+			t.Fatalf("default position/group: %d %s", a.Status, a.Body)
+		}
+
+		a = srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), map[string]any{"position": 7})
+		var got services.Service
+		a.JSON(t, &got)
+		if a.Status != http.StatusOK || got.Position != 7 || got.Group != "Core" {
+			t.Fatalf("patch position: %d %s, want 7 and the group kept", a.Status, a.Body)
+		}
+		a = srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), map[string]any{"group": ""})
+		a.JSON(t, &got)
+		if a.Status != http.StatusOK || got.Group != "" || got.Position != 7 {
+			t.Fatalf("patch group \"\": %d %s, want the group cleared", a.Status, a.Body)
+		}
+		srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), map[string]any{"group": "Edge"})
+		srv.Admin(http.MethodGet, "/api/v1/services/"+svc.ID.String(), nil).JSON(t, &got)
+		if got.Group != "Edge" || got.Position != 7 {
+			t.Fatalf("get after patch = %+v, want group Edge, position 7", got)
+		}
+
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"name": "x", "position": -1}, "position"},
+			{map[string]any{"name": "x", "position": 1_000_001}, "position"},
+			{map[string]any{"name": "x", "group": strings.Repeat("g", 101)}, "group"},
+			{map[string]any{"name": "x", "group": "a\nb"}, "group"},
+		} {
+			a := srv.Admin(http.MethodPost, "/api/v1/services", tc.body)
+			if a.Status != http.StatusUnprocessableEntity || a.ErrorCode(t) != "validation_failed" {
+				t.Fatalf("create %v: %d %s, want 422", tc.body, a.Status, a.Body)
+			}
+			if f, _ := a.Map(t)["error"].(map[string]any)["field"].(string); f != tc.field {
+				t.Fatalf("create %v: error.field = %q, want %s", tc.body, f, tc.field)
+			}
+		}
+		a = srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), map[string]any{"position": -5})
+		if a.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("patch position -5: %d %s, want 422", a.Status, a.Body)
+		}
+	})
 }

@@ -26,6 +26,8 @@ type serviceRow struct {
 	Public               bool
 	SLATarget            *float64 `gorm:"column:sla_target"`
 	DegradedCountsAsDown bool
+	Position             int
+	GroupName            string
 	CreatedAt            time.Time
 	UpdatedAt            time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
@@ -37,6 +39,7 @@ func (r serviceRow) toService() Service {
 		ID: r.ID, OrgID: r.OrgID, Name: r.Name, Description: r.Description,
 		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(), StatusEventAt: utcPtr(r.StatusEventAt),
 		Public: r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
+		Position: r.Position, Group: r.GroupName,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -104,7 +107,8 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Se
 		ID: uuid.Must(uuid.NewV7()), OrgID: orgID, Name: in.Name, NameKey: nameKey(in.Name),
 		Description: in.Description, Status: string(mapping.Operational), StatusChangedAt: now,
 		Public: in.Public == nil || *in.Public, SLATarget: in.SLATarget,
-		DegradedCountsAsDown: in.DegradedCountsAsDown, CreatedAt: now, UpdatedAt: now,
+		DegradedCountsAsDown: in.DegradedCountsAsDown, Position: in.Position, GroupName: in.Group,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
@@ -218,10 +222,12 @@ func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Se
 	return out, nil
 }
 
-// ListPublic returns every public service of the organization, by name.
+// ListPublic returns every public service of the organization in the page's order:
+// by position, then by name (the id breaks a tie, so the order never flickers).
+// Grouping is the page's business; this is the order it groups from.
 func (s *Store) ListPublic(ctx context.Context, orgID uuid.UUID) ([]Service, error) {
 	var rows []serviceRow
-	if err := s.db.Conn(ctx).Where("org_id = ? AND public = ?", orgID, true).Order("name_key").Find(&rows).Error; err != nil {
+	if err := s.db.Conn(ctx).Where("org_id = ? AND public = ?", orgID, true).Order("position, name_key, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("listing public services: %w", err)
 	}
 	out := make([]Service, len(rows))
@@ -260,6 +266,12 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 		}
 		if in.DegradedCountsAsDown != nil {
 			row.DegradedCountsAsDown = *in.DegradedCountsAsDown
+		}
+		if in.Position != nil {
+			row.Position = *in.Position
+		}
+		if in.Group != nil {
+			row.GroupName = *in.Group
 		}
 		row.UpdatedAt = s.Now()
 		if err := s.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {

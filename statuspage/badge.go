@@ -89,3 +89,38 @@ func textWidth(s string) int {
 	}
 	return int(w + 0.5)
 }
+
+// faviconColour is the icon's colour for each overall indicator: the banner's
+// colours, grey for an unknown page.
+var faviconColour = map[string]string{
+	IndicatorNone:        "#1a7f37",
+	IndicatorMaintenance: "#0969da",
+	IndicatorMinor:       "#9a6700",
+	IndicatorMajor:       "#cf222e",
+	IndicatorCritical:    "#82071e",
+}
+
+// favicon draws a filled circle in the indicator's colour with the banner's mark (a
+// tick, an exclamation mark, a spanner-like dash for maintenance), so a browser tab
+// shows the state at a glance. An unknown indicator is a grey circle.
+func favicon(indicator string) []byte {
+	colour, ok := faviconColour[indicator]
+	if !ok {
+		colour = "#9f9f9f"
+	}
+	var mark string
+	switch indicator {
+	case IndicatorNone:
+		mark = `<path d="M9 16.5l4.5 4.5L23 11.5" fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/>`
+	case IndicatorMinor, IndicatorMajor, IndicatorCritical:
+		mark = `<path d="M16 8v10" stroke="#fff" stroke-width="3.5" stroke-linecap="round"/><circle cx="16" cy="23.5" r="2.2" fill="#fff"/>`
+	case IndicatorMaintenance:
+		mark = `<path d="M10 16h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round"/>`
+	}
+	label := indicatorDescription[indicator]
+	if label == "" {
+		label = "status unknown"
+	}
+	return []byte(fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="32" height="32" role="img" aria-label="%s" data-indicator="%s"><circle cx="16" cy="16" r="15" fill="%s"/>%s</svg>`,
+		html.EscapeString(label), html.EscapeString(indicator), colour, mark))
+}

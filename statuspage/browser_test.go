@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"image"
 	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/statusgate/statusgate/database"
@@ -37,15 +44,15 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts a fresh headless Chromium that can reach only what the test serves
-// on loopback, and returns a tab's context.
-func browser(t *testing.T) context.Context {
+// on loopback, and returns a tab's context. Extra flags are added to the defaults.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromium(t)
 	// One deadline for the whole browser: a hung Chromium fails the test instead of
 	// hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox, // the CI runs as root
@@ -58,6 +65,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
+	}, extra...)...,
 	)
 	t.Cleanup(cancelAlloc)
 	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
@@ -248,5 +256,206 @@ func wantColour(t *testing.T, img image.Image, css string, min int) {
 	}
 	if n < min {
 		t.Fatalf("screenshot has %d pixels of %s, want at least %d: the banner is not drawn", n, css, min)
+	}
+}
+
+// pixel is the colour of one screenshot pixel as CSS writes it.
+func pixel(img image.Image, x, y int) string {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return fmt.Sprintf("rgb(%d, %d, %d)", r>>8, g>>8, b>>8)
+}
+
+// TestBrowserPageInLightAndDark loads the page with a past incident and a group in
+// both colour schemes at desktop and phone widths, and reads the screenshots: the
+// background is the scheme's, the banner keeps its colour, the text stays readable.
+func TestBrowserPageInLightAndDark(t *testing.T) {
+	t.Parallel() // every test has its own databases and server
+	tab := browser(t)
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db)
+	_, inc := resolvedIncident(t, f)
+	f.createServiceWith(map[string]any{"name": "Queue", "group": "Backend", "position": 2})
+	f.createServiceWith(map[string]any{"name": "Billing", "group": "Backend", "position": 1})
+	f.clock.Advance(time.Hour)
+	pageURL := f.srv.URL + "/status/" + f.srv.OrgSlug
+	shotDir := t.TempDir()
+
+	schemes := []struct {
+		scheme, background, foreground string
+	}{
+		{"light", "rgb(246, 248, 250)", "rgb(31, 35, 40)"},
+		{"dark", "rgb(13, 17, 23)", "rgb(230, 237, 243)"},
+	}
+	viewports := []struct {
+		name          string
+		width, height int64
+		opts          []chromedp.EmulateViewportOption
+	}{
+		{"desktop", 1280, 900, nil},
+		{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}},
+	}
+	for _, sc := range schemes {
+		for _, vp := range viewports {
+			t.Run(sc.scheme+" on a "+vp.name, func(t *testing.T) {
+				_, err := chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: sc.scheme}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := chromedp.Do(tab, chromedp.EmulateViewport(vp.width, vp.height, vp.opts...), chromedp.Navigate(pageURL+"?visit="+sc.scheme+vp.name)); err != nil {
+					t.Fatal(err)
+				}
+				if got := text(t, tab, "#overall"); got != "All Systems Operational" {
+					t.Fatalf("banner reads %q", got)
+				}
+				if got := text(t, tab, "#org-name"); got != "Acme" {
+					t.Fatalf("the page names %q, want Acme", got)
+				}
+				if got := text(t, tab, "#incident-"+inc+" h3"); got != "API is down" {
+					t.Fatalf("past incident reads %q", got)
+				}
+				if got := text(t, tab, "#incident-"+inc+" .duration"); got != "Lasted 1 h 30 min" {
+					t.Fatalf("past incident duration reads %q", got)
+				}
+				if got := text(t, tab, `[data-group="Backend"] .group-name`); got != "Backend" {
+					t.Fatalf("group heading reads %q", got)
+				}
+				colours, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if colours[0] != sc.background || colours[1] != sc.foreground {
+					t.Fatalf("body colours = %v, want background %s and text %s", colours, sc.background, sc.foreground)
+				}
+				overflow, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if overflow {
+					t.Fatal("the page scrolls sideways")
+				}
+				shot := screenshot(t, tab, filepath.Join(shotDir, sc.scheme+"-"+vp.name+".png"), int(vp.width), int(vp.height))
+				// The bottom corners are body background on every width (the content
+				// keeps a 1rem margin); the banner keeps its green in both schemes.
+				b := shot.Bounds()
+				for _, p := range [][2]int{{3, b.Max.Y - 3}, {b.Max.X - 4, b.Max.Y - 3}} {
+					if got := pixel(shot, p[0], p[1]); got != sc.background {
+						t.Fatalf("pixel %v is %s, want the %s background %s", p, got, sc.scheme, sc.background)
+					}
+				}
+				wantColour(t, shot, "rgb(26, 127, 55)", 5000)
+			})
+		}
+	}
+
+	t.Run("times turn into the visitor's zone, and the page needs no script", func(t *testing.T) {
+		if _, err := chromedp.Call(tab, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(pageURL+"?visit=zone")); err != nil {
+			t.Fatal(err)
+		}
+		// Started 11:00 UTC is 06:00 in New York in January.
+		started := text(t, tab, "#incident-"+inc+" .meta time")
+		if !strings.Contains(started, "06:00") || !strings.Contains(started, "EST") {
+			t.Fatalf("start time reads %q, want 06:00 EST (converted in the browser)", started)
+		}
+		if got := text(t, tab, "#tz"); got != "Times are in your time zone (America/New_York)." {
+			t.Fatalf("zone note reads %q", got)
+		}
+
+		if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"?visit=noscript")); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, "#incident-"+inc+" .meta time"); got != "15 Jan 2026 11:00 UTC" {
+			t.Fatalf("without JavaScript the start time reads %q, want the page's UTC", got)
+		}
+		if got := text(t, tab, "#tz"); got != "Times are in UTC." {
+			t.Fatalf("without JavaScript the zone note reads %q", got)
+		}
+		if got := text(t, tab, "#overall"); got != "All Systems Operational" {
+			t.Fatalf("without JavaScript the banner reads %q", got)
+		}
+	})
+
+	t.Run("a past incident's link opens its page", func(t *testing.T) {
+		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"/incidents/"+inc)); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, ".incident-title"); got != "API is down" {
+			t.Fatalf("incident page title reads %q", got)
+		}
+		if got := text(t, tab, ".timeline li:first-child .msg"); got != "Fixed" {
+			t.Fatalf("newest timeline entry reads %q", got)
+		}
+		screenshot(t, tab, filepath.Join(shotDir, "incident-page.png"), 1280, 900)
+	})
+}
+
+// TestBrowserAtlassianWidget loads Atlassian's own embeddable status widget (npm
+// @statuspage/status-widget, kept in testdata) on a page of another origin and points
+// it at statusgate's page host. The widget fetches <host>/api/v2/summary.json across
+// origins, which needs the root API, the Host seam and CORS, and shows our state.
+func TestBrowserAtlassianWidget(t *testing.T) {
+	t.Parallel() // every test has its own databases and server
+	// The page host resolves to loopback inside this browser only.
+	tab := browser(t, chromedp.Flag("host-resolver-rules", "MAP "+pageHost+" 127.0.0.1"))
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db)
+	api := f.createService("API", true)
+	f.createService("Web", true)
+
+	// The embedding site: another origin (its own port) serving the widget's script.
+	site := http.NewServeMux()
+	site.Handle("/widget/", http.StripPrefix("/widget/", http.FileServer(http.Dir("testdata/status-widget"))))
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "http://" + pageHost + ":" + port + "/status/" + f.srv.OrgSlug
+	site.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><script src="/widget/index.js"></script></head>
+<body><statuspage-widget src="%s"></statuspage-widget></body></html>`, html.EscapeString(src))
+	})
+	embed := httptest.NewServer(site)
+	t.Cleanup(embed.Close)
+
+	for _, tc := range []struct {
+		status, indicator, description string
+	}{
+		{"operational", "none", "All Systems Operational"},
+		{"down", "major", "Partial System Outage"},
+	} {
+		t.Run("shows "+tc.description, func(t *testing.T) {
+			f.setStatus(api, tc.status, "")
+			// The widget keeps an answer for 30 seconds in the page and the browser
+			// for as long as Cache-Control allows, so each case loads the page anew,
+			// past the browser's cache.
+			if _, err := chromedp.Call(tab, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(tab, chromedp.Navigate(embed.URL+"/?case="+tc.status)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+			defer cancel()
+			got, err := chromedp.Run(ctx, chromedp.Poll[[]string](`(() => {
+				const root = document.querySelector("statuspage-widget")?.shadowRoot;
+				const text = root?.querySelector(".status-text")?.textContent;
+				const dot = root?.querySelector(".status-indicator");
+				return text ? [text.trim(), dot.className] : null;
+			})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+			if err != nil {
+				t.Fatalf("the widget never rendered a status: %v", err)
+			}
+			if got[0] != tc.description || !strings.Contains(got[1], tc.indicator) {
+				t.Fatalf("widget shows %q with class %q, want %q and %q", got[0], got[1], tc.description, tc.indicator)
+			}
+		})
 	}
 }

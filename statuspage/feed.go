@@ -7,12 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/mapping"
 )
 
-// Atom 1.0 (RFC 4287). Entry ids are urn:uuid: URIs of the post or incident id, which
-// never change, so a feed reader shows an entry once and an incident's later updates
-// as an update of the same entry.
+// Atom 1.0 (RFC 4287). Entry ids are urn:uuid: URIs of the post or of the incident's
+// timeline entry, which never change, so a feed reader shows each event once.
 
 const atomNS = "http://www.w3.org/2005/Atom"
 
@@ -59,19 +61,45 @@ type atomCat struct {
 
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// feed renders the Atom feed of a snapshot's posts and incidents, newest first.
+// feed renders the Atom feed of a snapshot, newest first, at most feedEntries: one
+// entry per post and one per incident event (timeline entry). A status-change post
+// that an automatic incident's event reports too (same service, same moment, same
+// status) is left out, so one change is one entry, linked to its incident.
 func (h *Handler) feed(s snapshot) ([]byte, error) {
 	page := h.pageURL(s.Org.Slug)
 	f := atomFeed{
-		NS: atomNS, ID: "urn:uuid:" + s.Org.ID.String(), Title: s.Org.Name + " status",
+		NS: atomNS, ID: "urn:uuid:" + s.Org.ID.String(), Title: s.Identity.Name + " status",
 		Updated: atomTime(s.updatedAt()),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: page + "/feed.atom"},
 			{Rel: "alternate", Type: "text/html", Href: page},
 		},
-		Author: atomAuthor{Name: s.Org.Name},
+		Author: atomAuthor{Name: s.Identity.Name},
+	}
+	reported := map[eventKey]bool{}
+	for _, inc := range append(slices.Clone(s.Open), s.Past...) {
+		link := h.incidentURL(s.Org.Slug, inc.ID)
+		for _, u := range inc.Updates {
+			if inc.Service != nil && u.ServiceStatus != nil {
+				reported[eventKey{inc.Service.ID, u.At.UnixMicro(), *u.ServiceStatus}] = true
+			}
+			body := u.Message
+			if body == "" {
+				body = incidentStatusLabel(u.Status) + "."
+			}
+			f.Entries = append(f.Entries, atomEntry{
+				ID: "urn:uuid:" + u.ID.String(), Title: fmt.Sprintf("%s: %s", incidentStatusLabel(u.Status), inc.Title),
+				Updated: atomTime(u.At), Published: atomTime(u.At), updated: u.At,
+				Link:     atomLink{Rel: "alternate", Type: "text/html", Href: link + "#update-" + u.ID.String()},
+				Category: []atomCat{{Term: "incident"}},
+				Content:  atomText{Type: "text", Body: body},
+			})
+		}
 	}
 	for _, p := range s.Posts {
+		if p.Service != nil && p.ToStatus != nil && reported[eventKey{p.Service.ID, p.CreatedAt.UnixMicro(), *p.ToStatus}] {
+			continue
+		}
 		title := p.Title
 		if title == "" {
 			title = firstLine(p.Body)
@@ -84,22 +112,10 @@ func (h *Handler) feed(s snapshot) ([]byte, error) {
 			Content:  atomText{Type: "text", Body: p.Body},
 		})
 	}
-	seen := map[string]bool{}
-	for _, inc := range append(slices.Clone(s.Open), s.Recent...) {
-		id := inc.ID.String()
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		f.Entries = append(f.Entries, atomEntry{
-			ID: "urn:uuid:" + id, Title: fmt.Sprintf("%s: %s", incidentStatusLabel(inc.Status), inc.Title),
-			Updated: atomTime(inc.UpdatedAt), Published: atomTime(inc.StartedAt), updated: inc.UpdatedAt,
-			Link:     atomLink{Rel: "alternate", Type: "text/html", Href: page + "#incident-" + id},
-			Category: []atomCat{{Term: "incident"}},
-			Content:  atomText{Type: "text", Body: incidentText(inc)},
-		})
-	}
 	slices.SortStableFunc(f.Entries, func(a, b atomEntry) int { return b.updated.Compare(a.updated) })
+	if len(f.Entries) > feedEntries {
+		f.Entries = f.Entries[:feedEntries]
+	}
 	out, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding feed: %w", err)
@@ -107,22 +123,15 @@ func (h *Handler) feed(s snapshot) ([]byte, error) {
 	return append([]byte(xml.Header), out...), nil
 }
 
-// incidentText is an incident as plain text: its facts, then its timeline, newest
-// first as on the page.
-func incidentText(inc incidents.Incident) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Status: %s. Impact: %s. Started %s.", incidentStatusLabel(inc.Status), inc.Severity, inc.StartedAt.UTC().Format(displayTime))
-	if inc.Service != nil {
-		fmt.Fprintf(&b, " Affects %s.", inc.Service.Name)
-	}
-	if inc.ResolvedAt != nil {
-		fmt.Fprintf(&b, " Resolved %s.", inc.ResolvedAt.UTC().Format(displayTime))
-	}
-	for _, u := range newestFirst(inc.Updates) {
-		fmt.Fprintf(&b, "\n\n%s - %s: %s", u.At.UTC().Format(displayTime), incidentStatusLabel(u.Status), u.Message)
-	}
-	return b.String()
+// eventKey identifies one status change of one service: what a change post and an
+// automatic incident's timeline entry for it have in common.
+type eventKey struct {
+	service uuid.UUID
+	atMicro int64
+	status  mapping.Status
 }
+
+func byStartDesc(a, b incidents.Incident) int { return b.StartedAt.Compare(a.StartedAt) }
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")

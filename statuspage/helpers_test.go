@@ -1,17 +1,20 @@
 package statuspage_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apitest"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
 	"github.com/statusgate/statusgate/testclock"
@@ -28,6 +31,7 @@ type fixture struct {
 	t     *testing.T
 	srv   *apitest.Server
 	clock *testclock.Clock
+	svcs  *services.Store
 }
 
 func newFixture(t *testing.T, db *database.DB) *fixture {
@@ -42,9 +46,68 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	})
 	statuspage.New(statuspage.Config{
 		Orgs: srv.Orgs, Services: svcs, Incidents: incs, PublicURL: publicURL + "/",
+		HostOrgFunc: func(host string) string {
+			if host == pageHost {
+				return srv.OrgSlug
+			}
+			return ""
+		},
 		NowFunc: clk.Now, Logger: dbtest.Logger(t),
 	}).Register(srv.Echo)
-	return &fixture{t: t, srv: srv, clock: clk}
+	return &fixture{t: t, srv: srv, clock: clk, svcs: svcs}
+}
+
+// pageHost is the host name the fixture's HostOrgFunc maps to its organization.
+const pageHost = "status.acme.test"
+
+// autoChange changes a service's status the way a receiver with auto_incidents does,
+// so that automatic incidents open and resolve. No admin route makes such a change;
+// the receiver package's own tests cover the inbound path.
+func (f *fixture) autoChange(id, status, message string) {
+	f.t.Helper()
+	_, err := f.svcs.Transition(f.t.Context(), services.TransitionInput{
+		OrgID: f.srv.Org.ID, ServiceID: uuid.MustParse(id), To: mapping.Status(status), Message: message,
+		Source: services.SourceWebhook, Incidents: services.IncidentPolicy{Enabled: true},
+	})
+	if err != nil {
+		f.t.Fatalf("changing %s to %s: %v", id, status, err)
+	}
+}
+
+// createServiceWith creates a service with extra settings and returns its id.
+func (f *fixture) createServiceWith(body map[string]any) string {
+	f.t.Helper()
+	a := f.srv.Admin(http.MethodPost, "/api/v1/services", body)
+	if a.Status != http.StatusCreated {
+		f.t.Fatalf("creating service %v: %d %s", body, a.Status, a.Body)
+	}
+	return a.Map(f.t)["id"].(string)
+}
+
+// getWith fetches a public URL with extra request headers and a method.
+func (f *fixture) getWith(method, path string, header map[string]string) apitest.Answer {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return apitest.Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // createService creates a service through the admin API and returns its id.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
@@ -35,13 +36,21 @@ var stylesheet, stylesheetVersion = func() ([]byte, string) {
 	return b, hex.EncodeToString(sum[:6])
 }()
 
-// Register adds the public routes, which need no API key.
+// Register adds the public routes, which need no API key. An unknown path under
+// /status/, /api/v2/ or /api/v1/public/ answers 404 JSON; the last needs its own
+// catch-all, or the admin group's /api/v1/* would answer it 401.
 func (h *Handler) Register(e *echo.Echo) {
+	e.Pre(preflight)
 	e.GET("/status/assets/status.css", h.handleCSS)
 	e.GET("/status/:slug", h.handlePage)
+	e.GET("/status/:slug/favicon.svg", h.handleFavicon)
+	e.GET("/status/:slug/incidents/:id", h.handleIncident)
 	e.GET("/status/:slug/feed.atom", h.handleFeed)
 	e.GET("/status/:slug/badge/:file", h.handleBadge)
 	e.GET("/api/v1/public/:slug/summary.json", h.handleSummary)
+	e.RouteNotFound("/status/*", notFoundJSON)
+	e.RouteNotFound("/api/v1/public/*", notFoundJSON)
+	h.registerV2(e)
 }
 
 func (h *Handler) handleCSS(c echo.Context) error {
@@ -50,16 +59,58 @@ func (h *Handler) handleCSS(c echo.Context) error {
 }
 
 func (h *Handler) handlePage(c echo.Context) error {
-	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{days: true, incidents: true, posts: pagePosts})
+	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{days: true, past: true, posts: pagePosts})
 	if apierr.CodeOf(err) == apierr.CodeNotFound {
 		return h.renderHTML(c, http.StatusNotFound, "notfound.html", nil)
 	}
 	if err != nil {
 		return err
 	}
-	// The page runs no script and loads only its own stylesheet; say so to the browser.
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'")
+	c.Response().Header().Set("Content-Security-Policy", pageCSP)
 	return h.renderHTML(c, http.StatusOK, "page.html", h.pageData(snap))
+}
+
+// handleIncident is one incident's page, where the feed's and the API's links lead.
+// An incident about a service that is not public is not found, like one that does
+// not exist.
+func (h *Handler) handleIncident(c echo.Context) error {
+	ctx := c.Request().Context()
+	notFound := func() error { return h.renderHTML(c, http.StatusNotFound, "notfound.html", nil) }
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil || h.incidents == nil {
+		return notFound()
+	}
+	snap, err := h.load(ctx, c.Param("slug"), loadOptions{incidents: true})
+	if apierr.CodeOf(err) == apierr.CodeNotFound {
+		return notFound()
+	}
+	if err != nil {
+		return err
+	}
+	inc, err := h.incidents.Get(ctx, snap.Org.ID, id)
+	if apierr.CodeOf(err) == apierr.CodeNotFound || (err == nil && !isPublic(inc, snap.publicSet())) {
+		return notFound()
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	return h.renderHTML(c, http.StatusOK, "incident.html", incidentView{chrome: h.chromeOf(snap), Incident: h.incidentRowOf(snap, inc)})
+}
+
+// handleFavicon draws the page's overall status as its icon; an unknown organization
+// gets a grey one with 404.
+func (h *Handler) handleFavicon(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheShort)
+	c.Response().Header().Set(echo.HeaderXContentTypeOptions, "nosniff")
+	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{incidents: true})
+	if apierr.CodeOf(err) == apierr.CodeNotFound {
+		return c.Blob(http.StatusNotFound, svgType, favicon(""))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, svgType, favicon(snap.Status.Indicator))
 }
 
 func (h *Handler) renderHTML(c echo.Context, status int, name string, data any) error {
@@ -72,19 +123,23 @@ func (h *Handler) renderHTML(c echo.Context, status int, name string, data any) 
 }
 
 func (h *Handler) handleSummary(c echo.Context) error {
-	// One post, so that page.updated_at also moves when an operator posts.
-	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{incidents: true, posts: 1})
+	ctx := c.Request().Context()
+	snap, err := h.load(ctx, c.Param("slug"), v2Load)
+	if err != nil {
+		return err
+	}
+	maint, err := h.maintenances(ctx, snap)
 	if err != nil {
 		return err
 	}
 	// Anyone may read this from a browser widget on another site: it is public.
-	c.Response().Header().Set(echo.HeaderAccessControlAllowOrigin, "*")
+	setCORS(c)
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheShort)
-	return c.JSON(http.StatusOK, h.summary(snap))
+	return c.JSON(http.StatusOK, h.summary(snap, activeOrUpcoming(maint)))
 }
 
 func (h *Handler) handleFeed(c echo.Context) error {
-	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{incidents: true, recent: true, posts: feedPosts})
+	snap, err := h.load(c.Request().Context(), c.Param("slug"), loadOptions{past: true, posts: feedPosts})
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,16 @@ const (
 	uptimeDays = 90
 	// pagePosts is how many posts the HTML page lists.
 	pagePosts = 10
-	// feedPosts is how many posts the Atom feed carries.
+	// feedPosts is how many posts the Atom feed reads.
 	feedPosts = 50
-	// feedIncidentWindow is how far back the feed lists incidents.
-	feedIncidentWindow = 30 * 24 * time.Hour
+	// feedEntries is the most entries the feed carries, newest first.
+	feedEntries = 100
+	// pastWindow is how far back the page, the feed and incidents.json list resolved
+	// incidents (by when they were resolved).
+	pastWindow = 90 * 24 * time.Hour
+	// maxPast caps the past incidents listed, as Statuspage's incidents.json answers
+	// its newest 50.
+	maxPast = 50
 )
 
 // IncidentSource is what the page reads of incidents; *incidents.Store implements it.
@@ -35,8 +41,11 @@ const (
 type IncidentSource interface {
 	// ListOpen returns the organization's unresolved incidents.
 	ListOpen(ctx context.Context, orgID uuid.UUID) ([]incidents.Incident, error)
-	// ListRecent returns the organization's incidents since the given time.
+	// ListRecent returns the organization's open incidents and those resolved since
+	// the given time.
 	ListRecent(ctx context.Context, orgID uuid.UUID, since time.Time) ([]incidents.Incident, error)
+	// Get returns one incident of the organization.
+	Get(ctx context.Context, orgID, id uuid.UUID) (incidents.Incident, error)
 }
 
 var _ IncidentSource = (*incidents.Store)(nil)
@@ -49,6 +58,10 @@ type Config struct {
 	// PublicURL is the base of the absolute URLs the summary and the feed hand out
 	// (STATUSGATE_PUBLIC_URL), e.g. "https://status.example.com".
 	PublicURL string
+	// HostOrgFunc names the organization whose page the root /api/v2/ API serves for
+	// a request's Host (without port); nil, or an answer of "", means the default
+	// organization. It is where a configured page host per organization plugs in.
+	HostOrgFunc func(host string) string
 	// NowFunc is the clock; time.Now when nil.
 	NowFunc func() time.Time
 	Logger  *slog.Logger
@@ -60,6 +73,7 @@ type Handler struct {
 	services  *services.Store
 	incidents IncidentSource
 	publicURL string
+	hostOrg   func(host string) string
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -76,7 +90,7 @@ func New(cfg Config) *Handler {
 	}
 	return &Handler{
 		orgs: cfg.Orgs, services: cfg.Services, incidents: cfg.Incidents,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now, log: log,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"), hostOrg: cfg.HostOrgFunc, now: now, log: log,
 	}
 }
 
@@ -85,31 +99,64 @@ func (h *Handler) clock() time.Time { return h.now().UTC().Truncate(time.Microse
 // pageURL is the absolute address of an organization's status page.
 func (h *Handler) pageURL(slug string) string { return h.publicURL + "/status/" + slug }
 
+// incidentURL is the absolute address of one incident's page.
+func (h *Handler) incidentURL(slug string, id uuid.UUID) string {
+	return h.pageURL(slug) + "/incidents/" + id.String()
+}
+
+// identity is how the public side presents an organization. Today orgs holds only a
+// name and a slug, and every page is in UTC; when organizations gain a display name,
+// a logo and a time zone, they are read here and nowhere else.
+type identity struct {
+	// Name is what the page calls the organization.
+	Name string
+	// LogoURL is shown beside the name when set.
+	LogoURL string
+	// Location is the time zone the page writes times in, and TimeZone its IANA name
+	// (Statuspage's page.time_zone).
+	Location *time.Location
+	TimeZone string
+}
+
+func identityOf(org orgs.Organization) identity {
+	name := strings.TrimSpace(org.Name)
+	if name == "" {
+		name = org.Slug
+	}
+	return identity{Name: name, Location: time.UTC, TimeZone: "Etc/UTC"}
+}
+
 // serviceView is one public service with what the page shows of it.
 type serviceView struct {
 	services.Service
 	// Days is the uptime history, oldest first; empty unless asked for.
 	Days []services.Day
+	// Lifetime is the SLA since the service was created; nil unless asked for, or
+	// when it could not be read.
+	Lifetime *services.SLAReport
 }
 
 // snapshot is everything public about one organization at one moment.
 type snapshot struct {
 	Org      orgs.Organization
+	Identity identity
 	Now      time.Time
+	// Services are in the page's order (position, then name).
 	Services []serviceView
 	// Open holds the unresolved incidents that name no service or a public one.
 	Open []incidents.Incident
-	// Recent holds resolved public incidents of the feed window (feed only).
-	Recent []incidents.Incident
+	// Past holds the public incidents resolved within pastWindow, newest first, at
+	// most maxPast of them.
+	Past   []incidents.Incident
 	Posts  []services.Post
 	Status overall
 }
 
 // what a snapshot should load beyond the organization and its public services.
 type loadOptions struct {
-	days      bool // uptime bars
+	days      bool // uptime bars and the lifetime uptime
 	incidents bool // open incidents
-	recent    bool // incidents of the feed window too
+	past      bool // resolved incidents of the past window too
 	posts     int  // how many posts, none when 0
 }
 
@@ -120,7 +167,12 @@ func (h *Handler) load(ctx context.Context, slug string, opt loadOptions) (snaps
 	if err != nil {
 		return snapshot{}, err
 	}
-	snap := snapshot{Org: org, Now: h.clock()}
+	return h.loadOrg(ctx, org, opt)
+}
+
+// loadOrg is load for an organization already read.
+func (h *Handler) loadOrg(ctx context.Context, org orgs.Organization, opt loadOptions) (snapshot, error) {
+	snap := snapshot{Org: org, Identity: identityOf(org), Now: h.clock()}
 	list, err := h.services.ListPublic(ctx, org.ID)
 	if err != nil {
 		return snapshot{}, err
@@ -139,20 +191,30 @@ func (h *Handler) load(ctx context.Context, slug string, opt loadOptions) (snaps
 				continue
 			}
 			snap.Services[i].Days = days
+			life, err := h.services.LifetimeSLA(ctx, svc)
+			if err != nil {
+				h.log.WarnContext(ctx, "reading lifetime uptime for the status page", slog.String("service_id", svc.ID.String()), slog.Any("err", err))
+				continue
+			}
+			snap.Services[i].Lifetime = &life
 		}
 	}
-	if h.incidents != nil && opt.incidents {
-		open, err := h.incidents.ListOpen(ctx, org.ID)
-		if err != nil {
-			return snapshot{}, fmt.Errorf("listing open incidents: %w", err)
+	if h.incidents != nil && (opt.incidents || opt.past) {
+		var list []incidents.Incident
+		if opt.past {
+			list, err = h.incidents.ListRecent(ctx, org.ID, snap.Now.Add(-pastWindow))
+		} else {
+			list, err = h.incidents.ListOpen(ctx, org.ID)
 		}
-		snap.Open = publicIncidents(open, public)
-		if opt.recent {
-			recent, err := h.incidents.ListRecent(ctx, org.ID, snap.Now.Add(-feedIncidentWindow))
-			if err != nil {
-				return snapshot{}, fmt.Errorf("listing recent incidents: %w", err)
+		if err != nil {
+			return snapshot{}, fmt.Errorf("listing incidents: %w", err)
+		}
+		for _, inc := range publicIncidents(list, public) {
+			if inc.Open() {
+				snap.Open = append(snap.Open, inc)
+			} else if len(snap.Past) < maxPast {
+				snap.Past = append(snap.Past, inc)
 			}
-			snap.Recent = publicIncidents(recent, public)
 		}
 	}
 	if opt.posts > 0 {
@@ -173,12 +235,25 @@ func (h *Handler) load(ctx context.Context, slug string, opt loadOptions) (snaps
 func publicIncidents(list []incidents.Incident, public map[uuid.UUID]bool) []incidents.Incident {
 	out := make([]incidents.Incident, 0, len(list))
 	for _, inc := range list {
-		if inc.Service == nil || public[inc.Service.ID] {
+		if isPublic(inc, public) {
 			out = append(out, inc)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b incidents.Incident) int { return b.StartedAt.Compare(a.StartedAt) })
 	return out
+}
+
+func isPublic(inc incidents.Incident, public map[uuid.UUID]bool) bool {
+	return inc.Service == nil || public[inc.Service.ID]
+}
+
+// publicSet is the set of a snapshot's service ids.
+func (s snapshot) publicSet() map[uuid.UUID]bool {
+	m := make(map[uuid.UUID]bool, len(s.Services))
+	for _, svc := range s.Services {
+		m[svc.ID] = true
+	}
+	return m
 }
 
 // updatedAt is the last moment anything the page shows changed: the page's
@@ -188,7 +263,7 @@ func (s snapshot) updatedAt() time.Time {
 	for _, svc := range s.Services {
 		t = later(t, svc.UpdatedAt, svc.StatusChangedAt)
 	}
-	for _, inc := range append(slices.Clone(s.Open), s.Recent...) {
+	for _, inc := range append(slices.Clone(s.Open), s.Past...) {
 		t = later(t, inc.UpdatedAt)
 	}
 	for _, p := range s.Posts {

@@ -165,7 +165,7 @@ func TestSummary(t *testing.T) {
 			want := map[string]any{
 				"id": inc, "name": "Slow API responses", "status": "monitoring", "impact": "minor",
 				"started_at": opened.Format(time.RFC3339), "monitoring_at": monitoring.Format(time.RFC3339),
-				"resolved_at": nil, "page_id": f.srv.Org.ID.String(), "shortlink": publicURL + "/status/acme#incident-" + inc,
+				"resolved_at": nil, "page_id": f.srv.Org.ID.String(), "shortlink": publicURL + "/status/acme/incidents/" + inc,
 			}
 			for k, v := range want {
 				if got[k] != v {

@@ -329,3 +329,25 @@ func documentedOperations(doc string) map[string]bool {
 	}
 	return ops
 }
+
+// The wired server answers the Statuspage v2 API at the root for the default
+// organization, and every unknown public path with 404 JSON, not the admin API's 401.
+func TestPublicRoutesOfTheWiredServer(t *testing.T) {
+	m, _ := startWithKey(t, database.SQLite)
+	a := apitest.Do(t, http.MethodGet, m.URL()+"/api/v2/summary.json", "", nil)
+	if a.Status != http.StatusOK || a.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("GET /api/v2/summary.json: %d %s", a.Status, a.Body)
+	}
+	if name := a.Map(t)["page"].(map[string]any)["name"]; name != "Default" {
+		t.Fatalf("root summary page.name = %v, want the default organization's", name)
+	}
+	for _, path := range []string{"/api/v2/nope.json", "/status/default/nope", "/status/default/api/v2/nope.json", "/api/v1/public/default/nope.json"} {
+		a := apitest.Do(t, http.MethodGet, m.URL()+path, "", nil)
+		if a.Status != http.StatusNotFound || a.ErrorCode(t) != "not_found" {
+			t.Fatalf("GET %s: %d %s, want 404 not_found", path, a.Status, a.Body)
+		}
+	}
+	if a := apitest.Do(t, http.MethodGet, m.URL()+"/api/v1/nope", "", nil); a.Status != http.StatusUnauthorized {
+		t.Fatalf("GET /api/v1/nope without a key: %d, want 401 (the admin API stays closed)", a.Status)
+	}
+}
