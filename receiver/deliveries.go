@@ -41,6 +41,9 @@ const (
 	ReasonDuplicate    = "duplicate"
 	ReasonStale        = "stale"
 	ReasonEventIgnored = "event_ignored"
+	// ReasonMaintenance: a maintenance window holds the service; the status is
+	// remembered underneath and taken when the window ends.
+	ReasonMaintenance = "maintenance"
 )
 
 // Delivery is one request that reached a receiver, as the log shows it.

@@ -93,6 +93,8 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonStale)
 	case services.Unchanged:
 		res.Result, res.Reason = ResultIgnored, strPtr(ReasonUnchanged)
+	case services.Held:
+		res.Result, res.Reason = ResultIgnored, strPtr(ReasonMaintenance)
 	default:
 		res.Result, res.NewStatus, res.WouldChange = ResultProcessed, statusPtr(ex.Status), true
 	}

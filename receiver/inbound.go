@@ -234,6 +234,8 @@ func (s *Store) apply(ctx context.Context, recv active, ev evaluation, out *Outc
 		out.Result = ResultProcessed
 	case res.Stale:
 		out.Result, out.Reason = ResultIgnored, strPtr(ReasonStale)
+	case res.Held:
+		out.Result, out.Reason = ResultIgnored, strPtr(ReasonMaintenance)
 	default:
 		out.Result, out.Reason = ResultIgnored, strPtr(ReasonUnchanged)
 	}

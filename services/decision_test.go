@@ -130,3 +130,102 @@ func describe(d services.Decision) string {
 	}
 	return d.Kind.String() + " at " + d.At.Format(time.RFC3339Nano) + " mark " + mark + map[bool]string{true: " (moved)", false: ""}[d.MoveMark]
 }
+
+// TestDecideHold is the table of a maintenance window's hold on a service: its start,
+// the requests it holds, and its end.
+func TestDecideHold(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return base.Add(d) }
+	ptr := func(tm time.Time) *time.Time { return &tm }
+	now := at(time.Hour)
+	mark := ptr(at(-time.Minute))
+
+	free := func(st mapping.Status) services.DecisionInput {
+		return services.DecisionInput{Status: st, StatusChangedAt: base, StatusEventAt: mark}
+	}
+	held := func(under mapping.Status) services.DecisionInput {
+		return services.DecisionInput{Status: mapping.Maintenance, StatusChangedAt: base, StatusEventAt: mark, Underlying: under}
+	}
+	tests := []struct {
+		name   string
+		before services.DecisionInput
+		req    services.Request
+		want   services.Decision
+	}{
+		{
+			name: "a start puts an operational service into maintenance and remembers operational", before: free(mapping.Operational),
+			req:  services.Request{Hold: services.HoldStart},
+			want: services.Decision{Kind: services.Changed, At: now, To: mapping.Maintenance, Underlying: mapping.Operational, MoveUnderlying: true},
+		},
+		{
+			name: "a start remembers a down service as down", before: free(mapping.Down),
+			req:  services.Request{Hold: services.HoldStart},
+			want: services.Decision{Kind: services.Changed, At: now, To: mapping.Maintenance, Underlying: mapping.Down, MoveUnderlying: true},
+		},
+		{
+			name: "a start on a service a CI push put in maintenance holds it without a change", before: free(mapping.Maintenance),
+			req:  services.Request{Hold: services.HoldStart},
+			want: services.Decision{Kind: services.Unchanged, To: mapping.Maintenance, Underlying: mapping.Maintenance, MoveUnderlying: true},
+		},
+		{
+			name: "a second window's start leaves a held service as it is", before: held(mapping.Down),
+			req:  services.Request{Hold: services.HoldStart},
+			want: services.Decision{Kind: services.Unchanged, To: mapping.Maintenance},
+		},
+		{
+			name: "a sender's down while held is held and remembered", before: held(mapping.Operational),
+			req:  services.Request{To: mapping.Down},
+			want: services.Decision{Kind: services.Held, To: mapping.Maintenance, Underlying: mapping.Down, MoveUnderlying: true},
+		},
+		{
+			name: "the status already underneath is held without a move", before: held(mapping.Down),
+			req:  services.Request{To: mapping.Down},
+			want: services.Decision{Kind: services.Held, To: mapping.Maintenance, Underlying: mapping.Down},
+		},
+		{
+			name: "a CI push of maintenance while held is held too", before: held(mapping.Operational),
+			req:  services.Request{To: mapping.Maintenance},
+			want: services.Decision{Kind: services.Held, To: mapping.Maintenance, Underlying: mapping.Maintenance, MoveUnderlying: true},
+		},
+		{
+			name: "a newer timed report while held moves the mark", before: held(mapping.Operational),
+			req:  services.Request{To: mapping.Degraded, EventTime: at(10 * time.Minute)},
+			want: services.Decision{Kind: services.Held, To: mapping.Maintenance, Underlying: mapping.Degraded, MoveUnderlying: true, Mark: ptr(at(10 * time.Minute)), MoveMark: true},
+		},
+		{
+			name: "an older report while held is stale, not remembered", before: held(mapping.Operational),
+			req:  services.Request{To: mapping.Down, EventTime: at(-2 * time.Minute)},
+			want: services.Decision{Kind: services.Stale, To: mapping.Maintenance},
+		},
+		{
+			name: "the end goes to the status underneath and keeps the mark", before: held(mapping.Down),
+			req:  services.Request{Hold: services.HoldRelease},
+			want: services.Decision{Kind: services.Changed, At: now, To: mapping.Down, MoveUnderlying: true},
+		},
+		{
+			name: "the end with maintenance underneath ends the hold without a change", before: held(mapping.Maintenance),
+			req:  services.Request{Hold: services.HoldRelease},
+			want: services.Decision{Kind: services.Unchanged, To: mapping.Maintenance, MoveUnderlying: true},
+		},
+		{
+			name: "the end of a service that is not held changes nothing", before: free(mapping.Degraded),
+			req:  services.Request{Hold: services.HoldRelease},
+			want: services.Decision{Kind: services.Unchanged, To: mapping.Degraded},
+		},
+		{
+			name: "a service not held behaves as without windows", before: free(mapping.Operational),
+			req:  services.Request{To: mapping.Maintenance},
+			want: services.Decision{Kind: services.Changed, At: now, To: mapping.Maintenance, MoveMark: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := services.DecideRequest(tt.before, tt.req, now)
+			if !sameDecision(got, tt.want) || got.To != tt.want.To || got.Underlying != tt.want.Underlying || got.MoveUnderlying != tt.want.MoveUnderlying {
+				t.Fatalf("DecideRequest = %s to %q underlying %q (moved %v), want %s to %q underlying %q (moved %v)",
+					describe(got), got.To, got.Underlying, got.MoveUnderlying, describe(tt.want), tt.want.To, tt.want.Underlying, tt.want.MoveUnderlying)
+			}
+		})
+	}
+}

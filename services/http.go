@@ -108,6 +108,9 @@ type StatusAnswer struct {
 	PreviousStatus mapping.Status `json:"previous_status"`
 	NewStatus      mapping.Status `json:"new_status"`
 	Changed        bool           `json:"changed"`
+	// Held says a maintenance window holds the service: the status is remembered as
+	// underlying_status and taken when the window ends.
+	Held bool `json:"held"`
 }
 
 func (s *Store) handleSetStatus(c echo.Context) error {
@@ -129,7 +132,7 @@ func (s *Store) handleSetStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, StatusAnswer{Service: res.Service, PreviousStatus: res.Previous, NewStatus: res.New, Changed: res.Changed})
+	return c.JSON(http.StatusOK, StatusAnswer{Service: res.Service, PreviousStatus: res.Previous, NewStatus: res.New, Changed: res.Changed, Held: res.Held})
 }
 
 func (s *Store) handleListPosts(c echo.Context) error {

@@ -25,10 +25,15 @@ type Service struct {
 	// StatusEventAt is the sender's time of the event that set or last confirmed the
 	// current status; nil until a sender gives one. Stale detection compares a
 	// sender's times with each other, never with our clock.
-	StatusEventAt        *time.Time `json:"-"`
-	Public               bool       `json:"public"`
-	SLATarget            *float64   `json:"sla_target"`
-	DegradedCountsAsDown bool       `json:"degraded_counts_as_down"`
+	StatusEventAt *time.Time `json:"-"`
+	// UnderlyingStatus is set while a maintenance window holds the service in
+	// maintenance: the status its senders last reported (its status when the window
+	// started, until one reports), which it takes when the window ends. Null when no
+	// window holds it.
+	UnderlyingStatus     *mapping.Status `json:"underlying_status"`
+	Public               bool            `json:"public"`
+	SLATarget            *float64        `json:"sla_target"`
+	DegradedCountsAsDown bool            `json:"degraded_counts_as_down"`
 	// Position orders services on the public page, smallest first, then by name.
 	Position int `json:"position"`
 	// Group is the heading the public page shows the service under; "" for none.
@@ -179,6 +184,8 @@ type IncidentPolicy struct {
 const (
 	SourceWebhook = "webhook"
 	SourceManual  = "manual"
+	// SourceMaintenance is a maintenance window starting or ending.
+	SourceMaintenance = "maintenance"
 )
 
 // TransitionInput asks for a service to be put into a status.
@@ -187,7 +194,10 @@ type TransitionInput struct {
 	ServiceID uuid.UUID
 	To        mapping.Status
 	Message   string
-	// Source is SourceWebhook or SourceManual; ReceiverID and DeliveryID say which
+	// Hold is HoldStart or HoldRelease when a maintenance window starts or ends (To
+	// is then decided, not asked for); HoldNone for everything else.
+	Hold Hold
+	// Source is SourceWebhook, SourceManual or SourceMaintenance; ReceiverID and DeliveryID say which
 	// webhook caused it.
 	Source     string
 	ReceiverID *uuid.UUID
@@ -207,6 +217,9 @@ type TransitionResult struct {
 	Changed  bool
 	// Stale is true when the event was older than the one behind the current status.
 	Stale bool
+	// Held is true when a maintenance window holds the service: nothing changed, and
+	// the requested status is now the one underneath (Service.UnderlyingStatus).
+	Held bool
 }
 
 // Change is what a ChangeFunc is told about a status change.

@@ -23,6 +23,7 @@ type serviceRow struct {
 	Status               string
 	StatusChangedAt      time.Time
 	StatusEventAt        *time.Time
+	UnderlyingStatus     *string
 	Public               bool
 	SLATarget            *float64 `gorm:"column:sla_target"`
 	DegradedCountsAsDown bool
@@ -38,7 +39,8 @@ func (r serviceRow) toService() Service {
 	return Service{
 		ID: r.ID, OrgID: r.OrgID, Name: r.Name, Description: r.Description,
 		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(), StatusEventAt: utcPtr(r.StatusEventAt),
-		Public: r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
+		UnderlyingStatus: statusPtr(r.UnderlyingStatus),
+		Public:           r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
 		Position: r.Position, Group: r.GroupName,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -313,10 +315,10 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 // (concurrent webhooks for one service wait for each other), and when the status
 // really changes it closes the open history interval, opens the next one, writes the
 // status-page post and runs the ChangeFuncs, all in one transaction. Whether it is a
-// change, nothing, or stale, and when a change is dated, is Decide's to say; Transition
-// only applies the decision.
+// change, nothing, stale or held by a maintenance window, and when a change is dated,
+// is DecideRequest's to say; Transition only applies the decision.
 func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
-	if !in.To.Valid() {
+	if in.Hold == HoldNone && !in.To.Valid() {
 		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
 	}
 	var res TransitionResult
@@ -327,27 +329,44 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
-		d := Decide(DecisionOf(before), in.To, in.EventTime, s.Now())
-		switch d.Kind {
-		case Stale:
-			res.Stale = true
-			return nil
-		case Unchanged:
-			if d.MoveMark {
-				if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Update("status_event_at", d.Mark).Error; err != nil {
-					return fmt.Errorf("recording event time: %w", err)
-				}
+		d := DecideRequest(DecisionOf(before), Request{To: in.To, EventTime: in.EventTime, Hold: in.Hold}, s.Now())
+		// What changes on the row besides a new status: the sender's mark and the
+		// status underneath a hold.
+		cols := map[string]any{}
+		if d.MoveMark {
+			cols["status_event_at"] = d.Mark
+		}
+		if d.MoveUnderlying {
+			cols["underlying_status"] = nullStatus(d.Underlying)
+		}
+		if d.Kind != Changed {
+			res.Stale, res.Held = d.Kind == Stale, d.Kind == Held
+			if len(cols) == 0 {
+				return nil
 			}
+			if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Updates(cols).Error; err != nil {
+				return fmt.Errorf("recording event time or held status: %w", err)
+			}
+			if err := s.db.Conn(ctx).Where("id = ?", row.ID).Take(&row).Error; err != nil {
+				return fmt.Errorf("rereading service: %w", err)
+			}
+			res.Service = row.toService()
 			return nil
 		}
-		at, mark := d.At, d.Mark
-		row.Status, row.StatusChangedAt, row.StatusEventAt, row.UpdatedAt = string(in.To), at, mark, at
-		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).
-			Updates(map[string]any{"status": row.Status, "status_changed_at": at, "status_event_at": mark, "updated_at": at}).Error; err != nil {
+		at := d.At
+		cols["status"], cols["status_changed_at"], cols["updated_at"] = string(d.To), at, at
+		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Updates(cols).Error; err != nil {
 			return fmt.Errorf("updating service status: %w", err)
 		}
+		row.Status, row.StatusChangedAt, row.UpdatedAt = string(d.To), at, at
+		if d.MoveMark {
+			row.StatusEventAt = d.Mark
+		}
+		if d.MoveUnderlying {
+			row.UnderlyingStatus = nullStatus(d.Underlying)
+		}
 		ch := Change{
-			Service: row.toService(), From: before.Status, To: in.To, At: at, Message: in.Message,
+			Service: row.toService(), From: before.Status, To: d.To, At: at, Message: in.Message,
 			Source: in.Source, ReceiverID: in.ReceiverID, DeliveryID: in.DeliveryID, Incidents: in.Incidents,
 		}
 		if err := s.recordHistory(ctx, ch); err != nil {
@@ -370,6 +389,15 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 	return res, nil
 }
 
+// nullStatus is a status column's value: NULL for "".
+func nullStatus(st mapping.Status) *string {
+	if st == "" {
+		return nil
+	}
+	v := string(st)
+	return &v
+}
+
 // recordHistory closes the open interval and opens the one for the new status.
 func (s *Store) recordHistory(ctx context.Context, ch Change) error {
 	conn := s.db.Conn(ctx)
@@ -385,6 +413,14 @@ func (s *Store) recordHistory(ctx context.Context, ch Change) error {
 		return fmt.Errorf("recording status interval: %w", err)
 	}
 	return nil
+}
+
+func statusPtr(s *string) *mapping.Status {
+	if s == nil {
+		return nil
+	}
+	st := mapping.Status(*s)
+	return &st
 }
 
 func utcPtr(t *time.Time) *time.Time {
