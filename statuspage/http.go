@@ -66,8 +66,14 @@ func (h *Handler) handlePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	maint, err := h.maintenances(c.Request().Context(), snap)
+	if err != nil {
+		return err
+	}
+	data := h.pageData(snap)
+	data.Maintenances = maintenanceRows(snap, activeOrUpcoming(maint))
 	c.Response().Header().Set("Content-Security-Policy", pageCSP)
-	return h.renderHTML(c, http.StatusOK, "page.html", h.pageData(snap))
+	return h.renderHTML(c, http.StatusOK, "page.html", data)
 }
 
 // handleIncident is one incident's page, where the feed's and the API's links lead.

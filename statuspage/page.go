@@ -52,9 +52,11 @@ type pageView struct {
 	Description string
 	Sections    []sectionRow
 	Incidents   []incidentRow
-	Past        []incidentRow
-	PastDays    int
-	Posts       []postRow
+	// Maintenances are the planned windows running or to come, soonest first.
+	Maintenances []maintenanceRow
+	Past         []incidentRow
+	PastDays     int
+	Posts        []postRow
 }
 
 // chrome is what every page of an organization shows around its content.

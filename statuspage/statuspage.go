@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/maintenances"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/rest"
@@ -50,11 +51,23 @@ type IncidentSource interface {
 
 var _ IncidentSource = (*incidents.Store)(nil)
 
+// MaintenanceSource is what the page reads of planned maintenance windows;
+// *maintenances.Store implements it, and a nil source shows none.
+type MaintenanceSource interface {
+	// ListRecent returns the organization's scheduled and running windows and those
+	// completed since the given time, at most limit, latest start first.
+	ListRecent(ctx context.Context, orgID uuid.UUID, since time.Time, limit int) ([]maintenances.Maintenance, error)
+}
+
+var _ MaintenanceSource = (*maintenances.Store)(nil)
+
 // Config is what the public pages need.
 type Config struct {
 	Orgs      *orgs.Store
 	Services  *services.Store
 	Incidents IncidentSource
+	// Maintenances lists planned maintenance windows; nil for none.
+	Maintenances MaintenanceSource
 	// PublicURL is the base of the absolute URLs the summary and the feed hand out
 	// (STATUSGATE_PUBLIC_URL), e.g. "https://status.example.com".
 	PublicURL string
@@ -72,6 +85,7 @@ type Handler struct {
 	orgs      *orgs.Store
 	services  *services.Store
 	incidents IncidentSource
+	maint     MaintenanceSource
 	publicURL string
 	hostOrg   func(host string) string
 	now       func() time.Time
@@ -89,7 +103,7 @@ func New(cfg Config) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{
-		orgs: cfg.Orgs, services: cfg.Services, incidents: cfg.Incidents,
+		orgs: cfg.Orgs, services: cfg.Services, incidents: cfg.Incidents, maint: cfg.Maintenances,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), hostOrg: cfg.HostOrgFunc, now: now, log: log,
 	}
 }

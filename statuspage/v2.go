@@ -1,7 +1,6 @@
 package statuspage
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"slices"
@@ -115,13 +114,6 @@ const (
 	maintenanceVerifying  = "verifying"
 	maintenanceCompleted  = "completed"
 )
-
-// maintenances lists the organization's public scheduled maintenances, newest first,
-// in Statuspage's shape. statusgate has no maintenance windows yet, so the list is
-// empty; this is where they plug in, and the filters below already select from it.
-func (h *Handler) maintenances(_ context.Context, _ snapshot) ([]SummaryMaintenance, error) {
-	return []SummaryMaintenance{}, nil
-}
 
 // filterMaintenances keeps the maintenances in the given statuses.
 func filterMaintenances(list []SummaryMaintenance, statuses ...string) []SummaryMaintenance {

@@ -47,10 +47,12 @@ var rooms = map[string]room{
 	},
 	"services":   {internal: []string{"mapping", "database", "rest", "apierr"}, anyThirdParty: true},
 	"incidents":  {internal: []string{"services", "mapping", "database", "rest", "apierr"}, anyThirdParty: true},
-	"statuspage": {internal: []string{"services", "incidents", "orgs", "mapping", "rest", "apierr"}, anyThirdParty: true},
-	"notify":     {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
-	"receiver":   {internal: []string{"mapping", "services", "database", "rest", "apierr", "secrets"}, anyThirdParty: true},
-	"orgs":       {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
+	"statuspage": {internal: []string{"services", "incidents", "maintenances", "orgs", "mapping", "rest", "apierr"}, anyThirdParty: true},
+	// maintenances holds planned maintenance windows (DECISIONS.md, "Planned maintenance").
+	"maintenances": {internal: []string{"services", "database", "rest", "apierr"}, anyThirdParty: true},
+	"notify":       {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
+	"receiver":     {internal: []string{"mapping", "services", "database", "rest", "apierr", "secrets"}, anyThirdParty: true},
+	"orgs":         {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
 
 	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/glebarez/sqlite", "github.com/glebarez/go-sqlite", "github.com/jackc/pgx/v5"}},
 	"migrations": {},

@@ -18,6 +18,7 @@ import (
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/maintenances"
 	"github.com/statusgate/statusgate/metrics"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
@@ -133,6 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
 	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	svcStore.AddChangeFunc(incStore.HandleChange)
+	maintStore := maintenances.NewStore(db, svcStore, maintenances.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
@@ -157,13 +159,14 @@ func (m *Main) Run(ctx context.Context) error {
 	e.GET("/api/openapi.yaml", handleOpenAPI)
 	recvHandler.RegisterInbound(e)
 	statuspage.New(statuspage.Config{
-		Orgs: orgStore, Services: svcStore, Incidents: incStore,
+		Orgs: orgStore, Services: svcStore, Incidents: incStore, Maintenances: maintStore,
 		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
 	}).Register(e)
 	api := e.Group("/api/v1", orgStore.RequireKey())
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
+	maintStore.Register(api)
 	if m.Config.MetricsListen == "" {
 		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
 	}
@@ -202,6 +205,11 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		maintStore.RunSweeper(workerCtx, m.Config.SweepInterval)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
