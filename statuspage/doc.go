@@ -46,9 +46,13 @@
 //     public incidents open or resolved in the last 90 days), incidents/unresolved.json,
 //     scheduled-maintenances.json, scheduled-maintenances/upcoming.json and
 //     scheduled-maintenances/active.json, each starting with page{id, name, url,
-//     time_zone, updated_at}. Maintenances are always [] for now; Handler.maintenances
-//     is where maintenance windows plug in, and the upcoming/active filters and
-//     summary.json's "not yet completed" already select from it.
+//     time_zone, updated_at}. Scheduled maintenances are the planned windows of
+//     maintenances (Config.Maintenances) with a public service: scheduled, running,
+//     and completed in the last 90 days, never cancelled ones; upcoming = scheduled,
+//     active = in_progress, summary.json = not completed. Each has impact
+//     "maintenance", its public services as components, and a timeline derived from
+//     the window (scheduled, in_progress, completed entries with stable ids). The
+//     HTML page lists those running or to come above the services.
 //   - Components are in the page's order, each group as a group component (its id
 //     derived from the organization and the group's name, "components" listing its
 //     members) just before its members, whose group_id points at it; position counts
