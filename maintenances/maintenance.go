@@ -43,9 +43,6 @@ type Maintenance struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-// Over reports whether the window has ended or was cancelled.
-func (m Maintenance) Over() bool { return m.Status == StatusCompleted || m.Status == StatusCancelled }
-
 // CreateInput is the body of POST /api/v1/maintenances.
 type CreateInput struct {
 	Title      string      `json:"title"`

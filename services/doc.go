@@ -8,6 +8,10 @@
 // transaction. Other packages ask it about services (Get, Names, Lock) rather than
 // reading its tables.
 //
+// A maintenance window (package maintenances) holds a service through Transition
+// with HoldStart and HoldRelease; while held, the service stays in maintenance and
+// other requests only update its underlying_status. DecideRequest is that rule.
+//
 // It may import mapping (for the Status type), database, rest and apierr; it must not
 // import incidents, receiver or notify, which depend on it.
 package services
