@@ -153,6 +153,13 @@ func TestManualAndCIPushes(t *testing.T) {
 			t.Fatalf("manual status during the window = %d %v, want changed false, held true", a.Status, got)
 		}
 		f.wantState(t, svc, "maintenance", "degraded")
+		// The receiver's dry run says what a delivery would get: held.
+		recvs := f.srv.Admin(http.MethodGet, "/api/v1/receivers", nil).Map(t)["receivers"].([]any)
+		dry := f.srv.Admin(http.MethodPost, "/api/v1/receivers/"+recvs[0].(map[string]any)["id"].(string)+"/test", `{"status":"down"}`)
+		if got := dry.Map(t); dry.Status != http.StatusOK || got["result"] != "ignored" || got["reason"] != "maintenance" {
+			t.Fatalf("dry run during the window = %d %v, want ignored, reason maintenance", dry.Status, got)
+		}
+		f.wantState(t, svc, "maintenance", "degraded")
 		if got := f.send(t, token, "maintenance"); got["result"] != "ignored" || got["reason"] != "maintenance" {
 			t.Fatalf("CI push of maintenance during the window = %v, want held", got)
 		}
