@@ -22,6 +22,9 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 	if a := apitest.Do(t, http.MethodPut, m.URL()+"/api/v1/services/"+id+"/status", key, map[string]any{"status": "down"}); a.Status != http.StatusOK {
 		t.Fatalf("manual status change = %d %s", a.Status, a.Body)
 	}
+	if a := apitest.Do(t, http.MethodPost, m.URL()+"/api/v1/incidents", key, map[string]any{"title": "Mail is slow", "service_id": id}); a.Status != http.StatusCreated {
+		t.Fatalf("creating an incident = %d %s", a.Status, a.Body)
+	}
 	resp, err := http.Get(m.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +35,7 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parsing /metrics: %v", err)
 	}
-	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total"} {
+	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total", "statusgate_incidents_open"} {
 		if _, ok := fams[name]; !ok {
 			t.Fatalf("/metrics has no %s", name)
 		}
@@ -46,6 +49,9 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 		if labels["to"] == "down" && labels["source"] == "manual" {
 			downManual = mt.GetCounter().GetValue()
 		}
+	}
+	if open := fams["statusgate_incidents_open"].GetMetric()[0].GetGauge().GetValue(); open != 1 {
+		t.Fatalf("incidents_open = %v, want 1", open)
 	}
 	if downManual != 1 {
 		t.Fatalf("transitions to down by manual = %v, want 1", downManual)

@@ -133,6 +133,15 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
 	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	svcStore.AddChangeFunc(incStore.HandleChange)
+	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := incStore.CountOpen(ctx)
+		if err != nil {
+			return -1 // a scrape while the database is away: -1 says "unknown", not "none"
+		}
+		return float64(n)
+	})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
