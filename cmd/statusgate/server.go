@@ -69,9 +69,11 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
 }
 
-// withOrgs opens the database for a one-shot admin command.
+// withOrgs opens the database for a one-shot admin command. It may run beside a
+// gateway on the same SQLite file (an operator creating a key), so it does not take
+// the file lock that keeps a second gateway out.
 func withOrgs(ctx context.Context, cfg Config, stderr io.Writer, fn func(orgsStore) error) error {
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: newLogger(cfg, stderr), SharedFile: true})
 	if err != nil {
 		return err
 	}
