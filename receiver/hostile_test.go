@@ -99,7 +99,7 @@ func TestDuplicateKeysAndNonScalarStatuses(t *testing.T) {
 			t.Fatalf("duplicate message key: message %q; want it to name the key", ans.Error.Message)
 		}
 		for body, want := range map[string]string{
-			`{"status":["down"]}`:        "is an array, not a single status",
+			`{"status":["down"]}`:         "is an array, not a single status",
 			`{"status":{"value":"down"}}`: "is an object, not a single status",
 		} {
 			ans := expect(t, f.post(r.Token, []byte(body), nil), http.StatusUnprocessableEntity, "failed", "status_unmapped")

@@ -40,7 +40,7 @@ type HandlerConfig struct {
 	FailuresPerMinute int
 	FailureBurst      int
 	NowFunc           func() time.Time
-	Logger        *slog.Logger
+	Logger            *slog.Logger
 }
 
 // NewHandler returns a Handler.
