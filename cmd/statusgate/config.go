@@ -23,6 +23,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	RatePerMinute     int
 	RateBurst         int
+	FailureLimit      int
 	LogLevel          string
 	LogFormat         string
 	TrustProxyHeaders bool
@@ -46,6 +47,7 @@ var options = []option{
 	{"max-body-bytes", "STATUSGATE_MAX_BODY_BYTES", "1048576", "largest inbound webhook body (at most 16777216); larger ones answer 413", false, intSetter(func(c *Config, n int64) { c.MaxBodyBytes = n })},
 	{"rate-limit", "STATUSGATE_RATE_LIMIT", "1200", "inbound requests per minute per receiver (0 turns limiting off)", false, intSetter(func(c *Config, n int64) { c.RatePerMinute = int(n) })},
 	{"rate-burst", "STATUSGATE_RATE_BURST", "600", "inbound requests a receiver may send at once above its rate", false, intSetter(func(c *Config, n int64) { c.RateBurst = int(n) })},
+	{"failure-limit", "STATUSGATE_FAILURE_LIMIT", "10", "failed attempts (unknown receiver token, bad signature, bad API key) per minute per client address after a burst of twice as many; past it, 429 (0 turns it off)", false, intSetter(func(c *Config, n int64) { c.FailureLimit = int(n) })},
 	{"log-level", "STATUSGATE_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"log-format", "STATUSGATE_LOG_FORMAT", "text", "text or json", false, func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"trust-proxy-headers", "STATUSGATE_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)", false, func(c *Config, v string) error {
@@ -170,8 +172,8 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > MaxBodyBytesLimit {
 		errs = append(errs, fmt.Errorf("max body bytes %d must be between 1024 and %d", c.MaxBodyBytes, MaxBodyBytesLimit))
 	}
-	if c.RatePerMinute < 0 || c.RateBurst < 0 {
-		errs = append(errs, errors.New("rate limit and burst must not be negative"))
+	if c.RatePerMinute < 0 || c.RateBurst < 0 || c.FailureLimit < 0 {
+		errs = append(errs, errors.New("rate limit, burst and failure limit must not be negative"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
