@@ -54,6 +54,13 @@ func (t *tokenSet) changed(err error) {
 	t.mu.Unlock()
 }
 
+// forget drops a hash the database no longer knows as an enabled receiver's.
+func (t *tokenSet) forget(hash string) {
+	t.mu.Lock()
+	delete(t.hashes, hash)
+	t.mu.Unlock()
+}
+
 // contains reports whether hash is in the set as loaded, without reloading.
 func (t *tokenSet) contains(hash string) bool {
 	t.mu.Lock()
@@ -136,7 +143,10 @@ func (h *Handler) lookup(c echo.Context, token, addr string, now time.Time) (act
 	}
 	recv, err := h.store.byToken(ctx, token)
 	if errors.Is(err, errUnknownToken) {
-		h.failures.Fail(addr, now) // disabled or rotated since the set was loaded
+		// Disabled, rotated or deleted through another instance since the set was
+		// loaded: forgotten, so the next request with it is answered from the set.
+		h.store.tokens.forget(hash)
+		h.failures.Fail(addr, now)
 	}
 	return recv, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/receiver"
+	"github.com/statusgate/statusgate/secrets"
 )
 
 // Hostile senders: what anyone holding a receiver URL, or guessing one, can send.
@@ -349,4 +350,30 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// A receiver disabled through another instance (here a second store on the same
+// database) is found disabled once, then answered from the token set: from a
+// throttled address that is 429, not another query.
+func TestReceiverDisabledElsewhereIsForgotten(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{failuresPerMinute: 6, failureBurst: 1})
+		_, r := f.fixedReceiver("Elsewhere", nil)
+		expect(t, f.post(r.Token, []byte(`{"status":"down"}`), nil), http.StatusOK, "processed", "")
+		box, err := secrets.NewBox(make([]byte, secrets.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := receiver.NewStore(receiver.StoreConfig{DB: db, Services: f.svc, Box: box, PublicURL: publicURL, NowFunc: f.clock.Now})
+		off := false
+		if _, err := other.Update(ctx(), f.srv.Org.ID, r.ID, receiver.UpdateInput{Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+		expectNotFound(t, f.post(r.Token, []byte(`{"status":"down"}`), nil))
+		if a := f.post(r.Token, []byte(`{"status":"down"}`), nil); a.Status != http.StatusTooManyRequests {
+			t.Fatalf("disabled receiver, second try from a throttled address: %d %s; want 429", a.Status, a.Body)
+		}
+	})
 }
