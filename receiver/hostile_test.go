@@ -323,11 +323,12 @@ func TestDeliveryLogsShowValuesNotPointers(t *testing.T) {
 	_, r := f.fixedReceiver("Logged plainly", nil)
 	expect(t, f.post(r.Token, []byte(`{"status":"down"}`), nil), http.StatusOK, "processed", "")
 	expect(t, f.post(r.Token, []byte(`{"status":"down"}`), nil), http.StatusOK, "ignored", "")
+	expect(t, f.post(r.Token, []byte(`{"status":"purple"}`), nil), http.StatusUnprocessableEntity, "failed", "status_unmapped")
 	out := buf.String()
 	if strings.Contains(out, "=0xc") || strings.Contains(out, "=0x") {
 		t.Fatalf("log prints pointer addresses:\n%s", out)
 	}
-	for _, want := range []string{"new_status=down", "reason=unchanged", "result=processed"} {
+	for _, want := range []string{"new_status=down", "reason=unchanged", "result=processed", "error_code=status_unmapped"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("log lacks %q:\n%s", want, out)
 		}

@@ -107,13 +107,13 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	if out.Result == ResultAuthFailed {
 		h.failures.Fail(addr, now)
 	}
-	level := slog.LevelInfo
+	level, code := slog.LevelInfo, ""
 	if out.Error != nil {
-		level = slog.LevelWarn
+		level, code = slog.LevelWarn, out.Error.Code
 	}
 	h.logger.Log(ctx, level, "webhook delivery", slog.String("receiver_id", recv.row.ID.String()),
 		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
-		slog.String("reason", deref(out.Reason)), slog.String("new_status", deref(out.NewStatus)))
+		slog.String("reason", deref(out.Reason)), slog.String("error_code", code), slog.String("new_status", deref(out.NewStatus)))
 	return c.JSON(out.HTTPStatus(), out)
 }
 
