@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,12 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/apitest"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
+	"github.com/statusgate/statusgate/services"
 )
 
 // Hostile senders: what anyone holding a receiver URL, or guessing one, can send.
@@ -377,4 +382,52 @@ func TestReceiverDisabledElsewhereIsForgotten(t *testing.T) {
 			t.Fatalf("disabled receiver, second try from a throttled address: %d %s; want 429", a.Status, a.Body)
 		}
 	})
+}
+
+// Two gateways on one SQLite file (what two processes would be, had the file lock not
+// stopped the second) deliver concurrently: write transactions begin IMMEDIATE and
+// wait their turn, so none answers 503 for SQLITE_BUSY.
+func TestTwoGatewaysOnOneSQLiteFileNeverAnswer503(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.URL(t, database.SQLite)
+	var dbs [2]*database.DB
+	for i := range dbs {
+		db, err := database.Open(ctx(), dbURL, database.Options{SharedFile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
+	f := newFixture(t, dbs[0], fixtureOptions{})
+	_, r := f.fixedReceiver("Shared", nil)
+	box, err := secrets.NewBox(make([]byte, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc2 := services.NewStore(dbs[1], services.Options{NowFunc: f.clock.Now})
+	store2 := receiver.NewStore(receiver.StoreConfig{DB: dbs[1], Services: svc2, Box: box, PublicURL: publicURL, NowFunc: f.clock.Now})
+	e2 := echo.New()
+	e2.HTTPErrorHandler = apierr.Handler(dbtest.Logger(t), database.IsUnavailable)
+	receiver.NewHandler(receiver.HandlerConfig{Store: store2, NowFunc: f.clock.Now}).RegisterInbound(e2)
+	srv2 := httptest.NewServer(e2)
+	t.Cleanup(srv2.Close)
+
+	urls := []string{f.inboundURL(r.Token), srv2.URL + "/api/webhooks/incoming/" + r.Token}
+	var wg sync.WaitGroup
+	errs := make(chan string, 80)
+	for i := range 80 {
+		wg.Go(func() {
+			status := []string{"down", "operational"}[i%2]
+			a, err := sendWebhook(urls[i%2], strings.NewReader(`{"status":"`+status+`"}`), nil)
+			if err != nil || a.Status != http.StatusOK {
+				errs <- fmt.Sprintf("delivery %d via gateway %d: %v %d %s", i, i%2+1, err, a.Status, a.Body)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
 }
