@@ -48,10 +48,10 @@ type Extraction struct {
 
 // Errors Extract returns; callers branch on them with errors.Is.
 var (
-	// ErrInvalidJSON: the body is empty, is not valid JSON (gjson.ValidBytes),
-	// is not valid UTF-8, or is JSON whose top level is not an object or
-	// array (a bare "down" or 42 has no fields to read). HTTP 400
-	// invalid_json.
+	// ErrInvalidJSON: the body is empty, nests deeper than MaxNestingDepth,
+	// is not valid JSON (gjson.ValidBytes), is not valid UTF-8, or is JSON
+	// whose top level is not an object or array (a bare "down" or 42 has no
+	// fields to read); ErrDuplicateKey wraps it. HTTP 400 invalid_json.
 	ErrInvalidJSON = errors.New("invalid JSON")
 	// ErrStatusMissing: the status path is absent, null, empty or blank (an
 	// array or object there is an *UnmappedError instead). It is wrapped with the path. HTTP 422 status_missing.
