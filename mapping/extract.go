@@ -48,13 +48,13 @@ type Extraction struct {
 
 // Errors Extract returns; callers branch on them with errors.Is.
 var (
-	// ErrInvalidJSON: the body is empty, is not valid JSON (gjson.ValidBytes),
-	// is not valid UTF-8, or is JSON whose top level is not an object or
-	// array (a bare "down" or 42 has no fields to read). HTTP 400
-	// invalid_json.
+	// ErrInvalidJSON: the body is empty, nests deeper than MaxNestingDepth,
+	// is not valid JSON (gjson.ValidBytes), is not valid UTF-8, or is JSON
+	// whose top level is not an object or array (a bare "down" or 42 has no
+	// fields to read); ErrDuplicateKey wraps it. HTTP 400 invalid_json.
 	ErrInvalidJSON = errors.New("invalid JSON")
-	// ErrStatusMissing: the status path is absent, null, empty, blank, or
-	// holds an object. It is wrapped with the path. HTTP 422 status_missing.
+	// ErrStatusMissing: the status path is absent, null, empty or blank (an
+	// array or object there is an *UnmappedError instead). It is wrapped with the path. HTTP 422 status_missing.
 	ErrStatusMissing = errors.New("status missing")
 	// ErrServiceNameMissing: the service-name path is set but holds nothing
 	// usable. The receiver answers service_unknown.
@@ -66,6 +66,9 @@ var (
 // delivery log show the word the operator should add to status_mapping.
 type UnmappedError struct {
 	Raw string
+	// Found, when set, says why Raw is no status at all (an array or object
+	// where one value belongs); it replaces the usual message.
+	Found string
 }
 
 // maxQuoted bounds how much of a sender's value an error message repeats.
@@ -73,6 +76,9 @@ const maxQuoted = 100
 
 // Error reads like `status "purple" maps to no status`.
 func (e *UnmappedError) Error() string {
+	if e.Found != "" {
+		return e.Found
+	}
 	return fmt.Sprintf("status %q maps to no status", truncate(e.Raw, maxQuoted))
 }
 
@@ -82,7 +88,10 @@ func (e *UnmappedError) Error() string {
 // the status through the receiver's words, then the preset's, then the
 // default vocabulary.
 //
-// When the status path yields an array (a "#" path such as StatusSentry's
+// The body is refused (ErrInvalidJSON) when it nests deeper than
+// MaxNestingDepth, and (ErrDuplicateKey) when a path it reads meets a key twice.
+//
+// When the status path is a "#" path (StatusSentry's
 // data.components.#.status), the worst status of all elements wins (by
 // Severity) and the service name and message are those of the first element
 // with that status: the receiver handles one service per delivery, and the
@@ -90,6 +99,8 @@ func (e *UnmappedError) Error() string {
 // empty are skipped; one unmapped element fails the whole delivery. When the
 // status and service paths share the same "prefix.#." the name is read from
 // the same array element; otherwise array results are paired by position.
+// A plain path whose value is itself an array or object is an *UnmappedError
+// that says so: ["down"] is not a status, and reading an element would guess.
 //
 // A number or bool status is matched by its JSON text ("1", "true"), so a
 // receiver can map them; by default they map to nothing.
@@ -109,6 +120,9 @@ func Extract(in Input, rules Rules) (Extraction, error) {
 	}
 	r, err := rules.resolve()
 	if err != nil {
+		return Extraction{}, err
+	}
+	if err := checkDuplicateKeys(root, r.readPaths()); err != nil {
 		return Extraction{}, err
 	}
 	x := Extraction{
@@ -138,10 +152,14 @@ func Extract(in Input, rules Rules) (Extraction, error) {
 	return x, nil
 }
 
-// parseJSON validates before anything reads the body, and parses it once.
+// parseJSON validates before anything reads the body, and parses it once. The
+// nesting bound comes first: gjson.ValidBytes recurses once per level.
 func parseJSON(body []byte) (gjson.Result, error) {
 	if len(body) == 0 {
 		return gjson.Result{}, fmt.Errorf("%w: body is empty", ErrInvalidJSON)
+	}
+	if err := checkNesting(body); err != nil {
+		return gjson.Result{}, err
 	}
 	if !gjson.ValidBytes(body) {
 		return gjson.Result{}, fmt.Errorf("%w: body is not valid JSON", ErrInvalidJSON)
@@ -197,12 +215,8 @@ func (r resolved) pickStatus(root gjson.Result) (candidate, error) {
 		switch {
 		case !v.Exists() || v.Type == gjson.Null:
 			return candidate{}, fmt.Errorf("%w: no value at %q", ErrStatusMissing, path)
-		case v.IsObject():
-			return candidate{}, fmt.Errorf("%w: the value at %q is an object, not a string", ErrStatusMissing, path)
-		case v.IsArray():
-			for i, el := range v.Array() {
-				found = appendCandidate(found, el, i, gjson.Result{}, false)
-			}
+		case v.IsObject(), v.IsArray():
+			return candidate{}, shapeError(path, v)
 		default:
 			found = appendCandidate(found, v, -1, gjson.Result{}, false)
 			if len(found) == 0 {

@@ -19,6 +19,7 @@ type Handler struct {
 	store        *Store
 	maxBodyBytes int64
 	limiter      *limiter
+	failures     *rest.Throttle // per source address: unknown tokens, bad signatures
 	now          func() time.Time
 	logger       *slog.Logger
 }
@@ -31,13 +32,20 @@ type HandlerConfig struct {
 	// RatePerMinute and RateBurst limit each receiver; RatePerMinute 0 turns it off.
 	RatePerMinute int
 	RateBurst     int
-	NowFunc       func() time.Time
-	Logger        *slog.Logger
+	// FailuresPerMinute and FailureBurst limit, per source address, the requests
+	// that answer 404 (unknown token) or 401 (bad signature); past them the address
+	// gets 429. Zero means DefaultFailuresPerMinute and DefaultFailureBurst; a
+	// negative FailuresPerMinute turns it off.
+	FailuresPerMinute int
+	FailureBurst      int
+	NowFunc           func() time.Time
+	Logger            *slog.Logger
 }
 
 // NewHandler returns a Handler.
 func NewHandler(cfg HandlerConfig) *Handler {
 	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger}
+	h.failures = newFailureThrottle(cfg.FailuresPerMinute, cfg.FailureBurst)
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = 1 << 20
 	}
@@ -69,32 +77,42 @@ func (h *Handler) RegisterInbound(e *echo.Echo) {
 
 func (h *Handler) handleIncoming(c echo.Context) error {
 	ctx := c.Request().Context()
-	recv, err := h.store.byToken(ctx, c.Param("token"))
+	now := h.now().UTC().Truncate(time.Microsecond)
+	addr, header := c.RealIP(), c.Response().Header()
+	recv, err := h.lookup(c, c.Param("token"), addr, now)
 	if err != nil {
+		h.failures.SetHeaders(header, addr, now)
 		return h.retryLater(ctx, err, "receiver lookup failed")
 	}
-	now := h.now().UTC().Truncate(time.Microsecond)
-	if ok, wait := h.limiter.allow(recv.row.ID, now); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+	ok, wait := h.limiter.allow(recv.row.ID, now)
+	h.limiter.setHeaders(header, recv.row.ID, now)
+	if !ok {
+		header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", retryAfterSeconds(wait))
 	}
 	body, tooLarge, err := readBody(c.Request(), h.maxBodyBytes)
 	if err != nil {
 		return apierr.New(apierr.CodeInvalidJSON, "the request body could not be read: %v", err)
 	}
+	if err := h.refuseUnsignedWhenThrottled(c, recv, body, addr, now); err != nil {
+		return err
+	}
 	out, err := h.store.receive(ctx, recv, request{
-		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: c.RealIP(), receivedAt: now,
+		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: addr, receivedAt: now,
 	})
 	if err != nil {
 		return h.retryLater(ctx, err, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()))
 	}
-	level := slog.LevelInfo
+	if out.Result == ResultAuthFailed {
+		h.failures.Fail(addr, now)
+	}
+	level, code := slog.LevelInfo, ""
 	if out.Error != nil {
-		level = slog.LevelWarn
+		level, code = slog.LevelWarn, out.Error.Code
 	}
 	h.logger.Log(ctx, level, "webhook delivery", slog.String("receiver_id", recv.row.ID.String()),
 		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
-		slog.Any("reason", out.Reason), slog.Any("new_status", out.NewStatus))
+		slog.String("reason", deref(out.Reason)), slog.String("error_code", code), slog.String("new_status", deref(out.NewStatus)))
 	return c.JSON(out.HTTPStatus(), out)
 }
 
@@ -198,7 +216,7 @@ func (h *Handler) handleDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.store.Deliveries(c.Request().Context(), p.OrgID, id)
+	list, err := h.store.Deliveries(c.Request().Context(), p.OrgID, id, c.QueryParam("result"))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,15 +48,26 @@ type request struct {
 	receivedAt time.Time
 }
 
-// readBody reads at most limit bytes. A larger body is not read to the end: only what
-// the log keeps of it, and tooLarge says so.
+// readBody reads at most limit bytes. A larger body is not read to the end, only its
+// first MaxLoggedPayload+1 bytes, what the log keeps of it; tooLarge says so. A body
+// declared too large with "Expect: 100-continue" is not read at all: Go's server
+// sends "100 Continue" on the first read, and inviting an upload only to refuse it
+// wastes the sender's bandwidth, so the 413 goes out first.
 func readBody(r *http.Request, limit int64) (body []byte, tooLarge bool, err error) {
 	if r.ContentLength > limit {
+		if strings.EqualFold(strings.TrimSpace(r.Header.Get("Expect")), "100-continue") {
+			return nil, true, nil
+		}
 		body, err = io.ReadAll(io.LimitReader(r.Body, MaxLoggedPayload+1))
 		return body, true, err
 	}
 	body, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if int64(len(body)) > limit {
+		if err == nil && len(body) <= MaxLoggedPayload {
+			// Enough for the log to tell a body it keeps whole from one it cut.
+			more, merr := io.ReadAll(io.LimitReader(r.Body, int64(MaxLoggedPayload+1-len(body))))
+			body, err = append(body, more...), merr
+		}
 		return body, true, err
 	}
 	return body, false, err

@@ -53,6 +53,7 @@ type Store struct {
 	box       *secrets.Box
 	publicURL string
 	now       func() time.Time
+	tokens    *tokenSet // enabled receivers' token hashes (guard.go)
 }
 
 // StoreConfig is what a Store needs.
@@ -72,7 +73,7 @@ func NewStore(cfg StoreConfig) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now}
+	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now, tokens: newTokenSet(cfg.DB, now)}
 }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -139,6 +140,7 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Re
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Receiver{}, fmt.Errorf("creating receiver: %w", err)
 	}
+	s.tokens.changed(nil)
 	return s.revealed(row, token)
 }
 
@@ -336,6 +338,7 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 		out = s.withSecretCount(row)
 		return nil
 	})
+	s.tokens.changed(err)
 	return out, err
 }
 
@@ -393,6 +396,7 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 	if res.RowsAffected == 0 {
 		return errReceiverNotFound
 	}
+	s.tokens.changed(nil)
 	return nil
 }
 
@@ -413,6 +417,7 @@ func (s *Store) RotateToken(ctx context.Context, orgID, id uuid.UUID) (Receiver,
 		out, err = s.revealed(row, token)
 		return err
 	})
+	s.tokens.changed(err)
 	return out, err
 }
 

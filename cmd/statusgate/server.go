@@ -21,6 +21,7 @@ import (
 	"github.com/statusgate/statusgate/metrics"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
+	"github.com/statusgate/statusgate/rest"
 	"github.com/statusgate/statusgate/secrets"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
@@ -73,9 +74,11 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
 }
 
-// withOrgs opens the database for a one-shot admin command.
+// withOrgs opens the database for a one-shot admin command. It may run beside a
+// gateway on the same SQLite file (an operator creating a key), so it does not take
+// the file lock that keeps a second gateway out.
 func withOrgs(ctx context.Context, cfg Config, stderr io.Writer, fn func(orgsStore) error) error {
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: newLogger(cfg, stderr), SharedFile: true})
 	if err != nil {
 		return err
 	}
@@ -143,9 +146,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return float64(n)
 	})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
+	// One failure limit for senders and the admin API; a negative value turns the
+	// receiver's off, as 0 does NewThrottle.
+	failuresPerMinute := m.Config.FailureLimit
+	if failuresPerMinute == 0 {
+		failuresPerMinute = -1
+	}
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
-		RateBurst: m.Config.RateBurst, NowFunc: m.NowFunc, Logger: m.logger,
+		RateBurst: m.Config.RateBurst, FailuresPerMinute: failuresPerMinute, FailureBurst: 2 * m.Config.FailureLimit,
+		NowFunc: m.NowFunc, Logger: m.logger,
 	})
 
 	e := echo.New()
@@ -169,7 +179,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Orgs: orgStore, Services: svcStore, Incidents: incStore,
 		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
 	}).Register(e)
-	api := e.Group("/api/v1", orgStore.RequireKey())
+	badKeys := rest.NewThrottle(m.Config.FailureLimit, 2*m.Config.FailureLimit)
+	api := e.Group("/api/v1", orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
