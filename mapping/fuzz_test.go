@@ -2,7 +2,10 @@ package mapping
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -124,7 +127,7 @@ const (
 
 // reallySigned is a slow, obvious re-statement of each scheme: the fuzzer may
 // only get a nil error when this agrees the request carries a proof made
-// with the secret.
+// with the secret. ts is sent in every scheme's timestamp header.
 func reallySigned(scheme, value, id, ts string, body []byte) bool {
 	mac := func(key []byte, msg string) []byte {
 		return rawMAC(string(key), msg)
@@ -144,16 +147,24 @@ func reallySigned(scheme, value, id, ts string, body []byte) bool {
 		}
 		return false
 	}
-	switch scheme {
-	case SchemeHMACSHA256:
-		return has(value, mac([]byte(fuzzSecret), string(body)))
-	case SchemeHMACSHA256Timestamped:
+	pairs := func(sep string) bool {
 		for item := range strings.SplitSeq(value, ",") {
-			if t, ok := strings.CutPrefix(strings.TrimSpace(item), "t="); ok && has(value, mac([]byte(fuzzSecret), t+"."+string(body))) {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(item), "t="); ok && has(value, mac([]byte(fuzzSecret), t+sep+string(body))) {
 				return true
 			}
 		}
 		return false
+	}
+	secret := []byte(fuzzSecret)
+	switch scheme {
+	case SchemeHMACSHA256, SchemeGitHub, SchemeShopify, SchemePagerDuty, SchemeUptimera, SchemeHMAC:
+		return has(value, mac(secret, string(body)))
+	case SchemeHMACSHA256Timestamped, SchemeStripe, SchemeStatusSentry:
+		return pairs(".")
+	case SchemeSlack:
+		return has(value, mac(secret, "v0:"+ts+":"+string(body)))
+	case SchemeGrafana:
+		return has(value, mac(secret, ts+":"+string(body)))
 	case SchemeStandardWebhooks:
 		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(fuzzSWSecret, "whsec_"))
 		return strings.Contains(value, base64.StdEncoding.EncodeToString(mac(key, id+"."+ts+"."+string(body))))
@@ -187,7 +198,8 @@ func FuzzVerifySignature(f *testing.F) {
 		if cfg.Validate() != nil {
 			return
 		}
-		h := header(cfg.HeaderName(), value, "Webhook-Id", id, "Webhook-Timestamp", ts)
+		h := header(cfg.HeaderName(), value, "Webhook-Id", id, "Webhook-Timestamp", ts,
+			"X-Slack-Request-Timestamp", ts, "X-Grafana-Alerting-Signature-Timestamp", ts)
 		err := VerifySignature(cfg, Input{Body: body, Header: h}, time.Unix(fuzzNow, 0))
 		if err == nil {
 			if !reallySigned(scheme, value, id, ts, body) {
@@ -195,8 +207,14 @@ func FuzzVerifySignature(f *testing.F) {
 			}
 			return
 		}
-		if !errors.Is(err, ErrSignatureInvalid) {
-			t.Fatalf("VerifySignature error %v does not match ErrSignatureInvalid", err)
+		var se *SignatureError
+		if !errors.As(err, &se) || !errors.Is(err, ErrSignatureInvalid) {
+			t.Fatalf("VerifySignature error %v is not a *SignatureError", err)
+		}
+		switch se.Kind {
+		case SignatureMissing, SignatureMalformed, SignatureExpired, SignatureFuture, SignatureMismatch:
+		default:
+			t.Fatalf("VerifySignature error %v has kind %q", err, se.Kind)
 		}
 		msg := err.Error()
 		if strings.Contains(msg, secret) {
@@ -223,28 +241,47 @@ func FuzzParseSignatureHeader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		h := parseTimestampedHeader(v)
-		if h.problem == "" {
-			if !isDigits(h.t) || len(h.t) > maxTimestampDigits || h.ts < 0 || !h.anyV1 {
-				t.Fatalf("parseTimestampedHeader(%q) = %+v; usable headers need digits t and a v1", v, h)
+		for _, size := range []int{sha1.Size, sha256.Size, sha512.Size} {
+			for _, enc := range []encoding{encHex, encBase64, encAny} {
+				h := parsePairs(v, "v1", enc, size)
+				if h.problem == "" {
+					if !isDigits(h.t) || len(h.t) > maxTimestampDigits || h.ts < 0 || !h.anySig {
+						t.Fatalf("parsePairs(%q) = %+v; usable headers need digits t and a v1", v, h)
+					}
+				}
+				for _, sig := range h.sigs {
+					if len(sig) != size {
+						t.Fatalf("parsePairs(%q, %d) kept a %d-byte signature", v, size, len(sig))
+					}
+				}
+				if mac, ok := decodeMAC(v, enc, size); ok != (len(mac) == size) {
+					t.Fatalf("decodeMAC(%q, %d) = %d bytes, %v; want ok exactly for %d bytes", v, size, len(mac), ok, size)
+				}
+				if enc == encHex {
+					if _, ok := decodeMAC(v, enc, size); ok && len(strings.TrimSpace(v)) != 2*size {
+						t.Fatalf("decodeMAC(%q) accepted hex of the wrong length", v)
+					}
+				}
+				for _, sig := range listSignatures(v, macSpec{encoding: enc, prefix: "v1="}, size) {
+					if len(sig) != size {
+						t.Fatalf("listSignatures(%q, %d) kept a %d-byte signature", v, size, len(sig))
+					}
+				}
 			}
 		}
-		for _, sig := range h.sigs {
+		macs, eds, found := versionedSignatures(v, true, true)
+		if (len(macs) > 0 || len(eds) > 0) && !found {
+			t.Fatalf("versionedSignatures(%q) returned signatures without a v1 or v1a entry", v)
+		}
+		for _, sig := range macs {
 			if len(sig) != sha256.Size {
-				t.Fatalf("parseTimestampedHeader(%q) kept a %d-byte signature", v, len(sig))
+				t.Fatalf("versionedSignatures(%q) kept a %d-byte MAC", v, len(sig))
 			}
 		}
-		sigs, anyV1 := parseStandardSignatures(v)
-		if len(sigs) > 0 && !anyV1 {
-			t.Fatalf("parseStandardSignatures(%q) returned signatures without a v1 entry", v)
-		}
-		for _, sig := range sigs {
-			if len(sig) != sha256.Size {
-				t.Fatalf("parseStandardSignatures(%q) kept a %d-byte signature", v, len(sig))
+		for _, sig := range eds {
+			if len(sig) != ed25519.SignatureSize {
+				t.Fatalf("versionedSignatures(%q) kept a %d-byte Ed25519 signature", v, len(sig))
 			}
-		}
-		if mac, ok := decodeMAC(v); ok != (len(mac) == sha256.Size) {
-			t.Fatalf("decodeMAC(%q) = %d bytes, %v; want ok exactly for 32 bytes", v, len(mac), ok)
 		}
 	})
 }
