@@ -61,11 +61,17 @@ func readBody(r *http.Request, limit int64) (body []byte, tooLarge bool, err err
 	return body, false, err
 }
 
+// signatureInvalidMessage is all a sender is told of a failed signature check: which
+// part failed (missing, malformed, expired, future, mismatch) is the operator's to
+// read in the delivery log, not a forger's to probe.
+const signatureInvalidMessage = "the request's signature or credentials did not verify"
+
 // evaluation is what a payload would do, worked out without writing anything: the
 // shared first half of a real delivery and a dry run.
 type evaluation struct {
 	failure    *apierr.Error // set when the delivery fails
 	authFailed bool
+	logMessage string // the log's error_message when it must say more than failure
 	extraction mapping.Extraction
 	service    *services.Service
 }
@@ -79,12 +85,9 @@ func (s *Store) evaluate(ctx context.Context, recv active, req request, checkSig
 	}
 	if checkSignature && recv.signature != nil {
 		if err := mapping.VerifySignature(*recv.signature, in, req.receivedAt); err != nil {
-			msg := "signature did not verify"
-			var se *mapping.SignatureError
-			if errors.As(err, &se) {
-				msg = se.Reason
-			}
-			return evaluation{authFailed: true, failure: apierr.New(apierr.CodeSignatureInvalid, "%s", msg)}, nil
+			// The log says which part failed; the sender learns only that it did.
+			ev := evaluation{authFailed: true, failure: apierr.New(apierr.CodeSignatureInvalid, "%s", signatureInvalidMessage), logMessage: err.Error()}
+			return ev, nil
 		}
 	}
 	ex, err := mapping.Extract(in, recv.rules)
@@ -167,6 +170,9 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		row.Result, row.Reason, row.PreviousStatus, row.NewStatus = out.Result, out.Reason, out.PreviousStatus, out.NewStatus
 		if out.Error != nil {
 			row.ErrorCode, row.ErrorMessage = &out.Error.Code, &out.Error.Message
+		}
+		if ev.logMessage != "" {
+			row.ErrorMessage = &ev.logMessage
 		}
 		return s.insertDelivery(ctx, row)
 	})

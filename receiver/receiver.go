@@ -48,11 +48,31 @@ type Receiver struct {
 // Signature is a receiver's signature requirement as the API shows it. Secrets are
 // filled only in the answers of create and rotate-token.
 type Signature struct {
-	Scheme           string   `json:"scheme"`
-	Header           string   `json:"header"`
-	ToleranceSeconds int      `json:"tolerance_seconds,omitempty"`
-	Secrets          []string `json:"secrets,omitempty"`
-	SecretCount      int      `json:"secret_count"`
+	Scheme           string `json:"scheme"`
+	Header           string `json:"header"`
+	ToleranceSeconds int    `json:"tolerance_seconds,omitempty"`
+	HMACParams
+	Secrets     []string `json:"secrets,omitempty"`
+	SecretCount int      `json:"secret_count"`
+}
+
+// HMACParams describe the generic "hmac" scheme (see mapping.SignatureConfig); every
+// named scheme defines its own and refuses them. Stored as one JSON column.
+type HMACParams struct {
+	Algorithm       string `json:"algorithm,omitempty"`
+	Encoding        string `json:"encoding,omitempty"`
+	SignedPayload   string `json:"signed_payload,omitempty"`
+	Prefix          string `json:"prefix,omitempty"`
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+}
+
+// normalized trims the names and lower-cases the enumerations; the template and the
+// prefix are signed bytes and stay as given.
+func (p HMACParams) normalized() HMACParams {
+	p.Algorithm = strings.ToLower(strings.TrimSpace(p.Algorithm))
+	p.Encoding = strings.ToLower(strings.TrimSpace(p.Encoding))
+	p.TimestampHeader = strings.TrimSpace(p.TimestampHeader)
+	return p
 }
 
 // SignatureInput is the "signature" object of a create or update.
@@ -62,6 +82,7 @@ type SignatureInput struct {
 	Secrets          []string `json:"secrets"`
 	Header           string   `json:"header"`
 	ToleranceSeconds int      `json:"tolerance_seconds"`
+	HMACParams
 }
 
 // secretList returns the configured secrets, from "secret" or "secrets".
@@ -79,6 +100,8 @@ func (in SignatureInput) config() mapping.SignatureConfig {
 		Header:    strings.TrimSpace(in.Header),
 		Tolerance: time.Duration(in.ToleranceSeconds) * time.Second,
 	}
+	p := in.normalized()
+	cfg.Algorithm, cfg.Encoding, cfg.SignedPayload, cfg.Prefix, cfg.TimestampHeader = p.Algorithm, p.Encoding, p.SignedPayload, p.Prefix, p.TimestampHeader
 	for _, s := range in.secretList() {
 		cfg.Secrets = append(cfg.Secrets, []byte(s))
 	}

@@ -34,6 +34,7 @@ type receiverRow struct {
 	SignatureHeader           string
 	SignatureSecrets          string
 	SignatureToleranceSeconds int
+	SignatureParams           string // HMACParams as JSON, "" for a named scheme
 	AutoIncidentsEnabled      bool
 	AutoIncidentsSeverity     string
 	AutoIncidentsOpenAfter    int
@@ -151,12 +152,14 @@ func (s *Store) applySettings(row *receiverRow, st settings) {
 	words, _ := json.Marshal(r.StatusMapping)
 	row.StatusMapping = string(words)
 	row.SignatureScheme, row.SignatureHeader, row.SignatureSecrets, row.SignatureToleranceSeconds = "", "", "", 0
+	row.SignatureParams = ""
 	if sig := st.Signature; sig != nil {
 		cfg := sig.config()
 		list, _ := json.Marshal(sig.secretList())
 		row.SignatureScheme, row.SignatureHeader = cfg.Scheme, cfg.Header
 		row.SignatureSecrets = s.box.Seal(list)
 		row.SignatureToleranceSeconds = sig.ToleranceSeconds
+		row.SignatureParams = paramsJSON(sig.normalized())
 	}
 	a := st.AutoIncidents
 	row.AutoIncidentsEnabled, row.AutoIncidentsSeverity, row.AutoIncidentsOpenAfter = a.Enabled, a.Severity, a.OpenAfterSeconds
@@ -179,7 +182,7 @@ func (s *Store) settingsOf(row receiverRow) (settings, error) {
 		if err != nil {
 			return settings{}, err
 		}
-		st.Signature = &SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds}
+		st.Signature = &SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
 	}
 	return st, nil
 }
@@ -233,7 +236,7 @@ func toReceiver(row receiverRow) Receiver {
 	}
 	if row.SignatureScheme != "" {
 		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader}
-		r.Signature = &Signature{Scheme: row.SignatureScheme, Header: cfg.HeaderName(), ToleranceSeconds: row.SignatureToleranceSeconds}
+		r.Signature = &Signature{Scheme: row.SignatureScheme, Header: cfg.HeaderName(), ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
 	}
 	return r
 }
@@ -453,13 +456,31 @@ func (s *Store) activeOf(row receiverRow) (active, error) {
 		if err != nil {
 			return active{}, err
 		}
-		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Tolerance: time.Duration(row.SignatureToleranceSeconds) * time.Second}
-		for _, sec := range list {
-			cfg.Secrets = append(cfg.Secrets, []byte(sec))
-		}
+		in := SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
+		cfg := in.config()
 		a.signature = &cfg
 	}
 	return a, nil
+}
+
+// paramsJSON is the signature_params column: "" when there are none.
+func paramsJSON(p HMACParams) string {
+	if p == (HMACParams{}) {
+		return ""
+	}
+	data, _ := json.Marshal(p)
+	return string(data)
+}
+
+// paramsOf reads signature_params back. A value that does not decode leaves the
+// params empty, so the generic scheme fails closed on its defaults' signatures
+// rather than the receiver failing to load.
+func paramsOf(row receiverRow) HMACParams {
+	var p HMACParams
+	if row.SignatureParams != "" {
+		_ = json.Unmarshal([]byte(row.SignatureParams), &p)
+	}
+	return p
 }
 
 func firstNonEmpty(vals ...string) string {
