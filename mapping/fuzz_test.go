@@ -11,6 +11,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +100,15 @@ func FuzzExtract(f *testing.F) {
 			default:
 				t.Fatalf("Extract(%q) error = %#v; want one of the documented errors", body, err)
 			}
-			if got != (Extraction{}) {
+			// With items, a delivery whose every item failed keeps its
+			// Items (so each item's failure can be logged) and nothing else.
+			for _, it := range got.Items {
+				if it.Err == nil {
+					t.Fatalf("Extract(%q) failed with %v but item %+v has no error", body, err, it)
+				}
+			}
+			got.Items = nil
+			if !reflect.DeepEqual(got, Extraction{}) {
 				t.Fatalf("Extract(%q) = %+v with error %v; want a zero Extraction", body, got, err)
 			}
 			return
