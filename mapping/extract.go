@@ -383,9 +383,10 @@ type scope struct {
 	item bool
 }
 
-// split resolves a path's source prefix: the document it reads and the gjson
-// path inside it. For header: and query: the value itself is returned, as a
-// string result, with ok false.
+// split resolves a path's source prefix: for a body path, the document it
+// reads (the whole body for root:, else the scope's base) and the gjson path
+// inside it, with isBody true; for header: and query:, the value itself as a
+// string result, with isBody false.
 func (s scope) split(path string) (doc gjson.Result, rest string, direct gjson.Result, isBody bool) {
 	switch {
 	case path == "":
@@ -869,14 +870,7 @@ func truncate(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// get treats an empty path as "not configured" rather than asking gjson.
-func get(root gjson.Result, path string) gjson.Result {
-	if path == "" {
-		return gjson.Result{}
-	}
-	return root.Get(path)
-}
-
+// isDigits reports whether s is a non-empty run of ASCII digits.
 func isDigits(s string) bool {
 	if s == "" {
 		return false

@@ -176,9 +176,11 @@ var alertIgnores = map[string]string{
 	"informational": "informational alert; it does not change a service's status",
 }
 
-// firingOnly is a status path that yields a labels.severity only while the
-// alert fires (a resolved alert keeps its severity label); gjson reads it by
-// wrapping the element in an array and querying it.
+// firingSeverity is a status path that yields labels.severity only while the
+// alert fires (a resolved alert keeps its severity label, and must read as
+// resolved); gjson reads it by wrapping the element in an array and querying
+// that. The same device picks a severity for PagerDuty triggers, Opsgenie
+// creates and Azure Monitor fired alerts.
 const firingSeverity = `[@this]|#(status=="firing").labels.severity`
 
 // builtin is built once; Extract reads it without copying, and the exported
