@@ -34,7 +34,19 @@ type Receiver struct {
 	Preset           string                    `json:"preset"`
 	Signature        *Signature                `json:"signature"`
 	AutoIncidents    services.IncidentPolicy   `json:"auto_incidents"`
-	Enabled          bool                      `json:"enabled"`
+	// ItemsField is the path of an array whose elements are one update each.
+	ItemsField string `json:"items_field"`
+	// ExpectEverySeconds is how long the sender may stay silent (0: forever);
+	// then the service goes to SilenceStatus.
+	ExpectEverySeconds int            `json:"expect_every_seconds"`
+	SilenceStatus      mapping.Status `json:"silence_status"`
+	// LastValidDeliveryAt is when the last authenticated, not failed delivery
+	// arrived; kept only while ExpectEverySeconds is set.
+	LastValidDeliveryAt *time.Time `json:"last_valid_delivery_at"`
+	// SilencedAt is when the silence sweeper last put the service into
+	// SilenceStatus; null again after the next valid delivery.
+	SilencedAt *time.Time `json:"silenced_at"`
+	Enabled    bool       `json:"enabled"`
 	// Token and URL are set only in the answers of create and rotate-token.
 	Token     string    `json:"token,omitempty"`
 	URL       string    `json:"url,omitempty"`
@@ -147,7 +159,11 @@ type CreateInput struct {
 	Preset           string            `json:"preset"`
 	Signature        *SignatureInput   `json:"signature"`
 	AutoIncidents    *AutoIncidents    `json:"auto_incidents"`
-	Enabled          *bool             `json:"enabled"`
+	ItemsField       string            `json:"items_field"`
+	// ExpectEverySeconds and SilenceStatus: see Receiver.
+	ExpectEverySeconds int    `json:"expect_every_seconds"`
+	SilenceStatus      string `json:"silence_status"`
+	Enabled            *bool  `json:"enabled"`
 }
 
 // AutoIncidents is the auto_incidents object of a create or update.
@@ -179,7 +195,47 @@ type settings struct {
 	Rules         mapping.Rules
 	Signature     *SignatureInput
 	AutoIncidents AutoIncidents
+	Silence       Silence
 	Enabled       bool
+}
+
+// Bounds of expect_every_seconds: below a minute a sweep interval is a large part of
+// the wait; beyond 30 days nobody remembers what the receiver was for.
+const (
+	minExpectEvery = 60
+	maxExpectEvery = 30 * 24 * 3600
+)
+
+// Silence is when a fixed-service receiver counts its sender as gone silent, and
+// what its service then becomes.
+type Silence struct {
+	// ExpectEverySeconds 0 means the sender may stay silent for ever.
+	ExpectEverySeconds int
+	// Status is the service's status once the sender went silent; default down.
+	Status mapping.Status
+}
+
+// validate checks the silence settings of a receiver with (fixed) or without a
+// service_id, and fills in the default status.
+func (si *Silence) validate(fixed bool) error {
+	if si.Status == "" {
+		si.Status = mapping.Down
+	}
+	if st, ok := mapping.ParseStatus(string(si.Status)); ok {
+		si.Status = st
+	} else {
+		return apierr.Invalid("silence_status", "silence_status %q must be one of operational, degraded, down, maintenance", si.Status)
+	}
+	if si.ExpectEverySeconds == 0 {
+		return nil
+	}
+	if si.ExpectEverySeconds < minExpectEvery || si.ExpectEverySeconds > maxExpectEvery {
+		return apierr.Invalid("expect_every_seconds", "expect_every_seconds must be 0 (off) or from %d to %d", minExpectEvery, maxExpectEvery)
+	}
+	if !fixed {
+		return apierr.Invalid("expect_every_seconds", "expect_every_seconds needs a service_id: a receiver that names its service in each payload has no one service to mark silent")
+	}
+	return nil
 }
 
 // validate checks the combination of fields: exactly one of service_id and
@@ -209,6 +265,9 @@ func (st *settings) validate() error {
 			return err
 		}
 	}
+	if err := st.Silence.validate(st.ServiceID != nil); err != nil {
+		return err
+	}
 	return st.AutoIncidents.Validate()
 }
 
@@ -231,9 +290,9 @@ func normalizeMapping(in map[string]string) (map[string]mapping.Status, error) {
 		if key == "" {
 			return nil, apierr.Invalid("status_mapping", "status_mapping has an empty key")
 		}
-		st, ok := mapping.ParseStatus(v)
+		st, ok := mapping.ParseMappingValue(v)
 		if !ok {
-			return nil, apierr.Invalid("status_mapping."+k, "status_mapping[%q] is %q; it must be one of operational, degraded, down, maintenance", k, v)
+			return nil, apierr.Invalid("status_mapping."+k, "status_mapping[%q] is %q; it must be one of operational, degraded, down, maintenance, or ignore", k, v)
 		}
 		if prev, dup := out[key]; dup && prev != st {
 			return nil, apierr.Invalid("status_mapping."+k, "status_mapping has %q twice (keys are case-insensitive) with different statuses", key)
@@ -258,7 +317,11 @@ type UpdateInput struct {
 	Preset           *string                       `json:"preset"`
 	Signature        rest.Nullable[SignatureInput] `json:"signature"`
 	AutoIncidents    *AutoIncidents                `json:"auto_incidents"`
-	Enabled          *bool                         `json:"enabled"`
+	ItemsField       *string                       `json:"items_field"`
+	// ExpectEverySeconds 0 turns silence detection off.
+	ExpectEverySeconds *int    `json:"expect_every_seconds"`
+	SilenceStatus      *string `json:"silence_status"`
+	Enabled            *bool   `json:"enabled"`
 }
 
 func validToken(token string) bool { return tokenPattern.MatchString(token) }

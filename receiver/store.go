@@ -38,6 +38,12 @@ type receiverRow struct {
 	AutoIncidentsEnabled      bool
 	AutoIncidentsSeverity     string
 	AutoIncidentsOpenAfter    int
+	ItemsField                string
+	ExpectEverySeconds        int
+	SilenceStatus             string
+	LastValidDeliveryAt       *time.Time
+	SilenceDueAt              *time.Time
+	SilencedAt                *time.Time
 	Enabled                   bool
 	TokenHash                 string
 	TokenHint                 string
@@ -98,9 +104,10 @@ func settingsFromCreate(in CreateInput) (settings, error) {
 			StatusField: strings.TrimSpace(in.StatusField), MessageField: strings.TrimSpace(in.MessageField),
 			ServiceNameField: strings.TrimSpace(in.ServiceNameField), EventIDField: strings.TrimSpace(in.EventIDField),
 			TimestampField: strings.TrimSpace(in.TimestampField), StatusMapping: words,
-			Preset: strings.ToLower(strings.TrimSpace(in.Preset)),
+			Preset: strings.ToLower(strings.TrimSpace(in.Preset)), ItemsField: strings.TrimSpace(in.ItemsField),
 		},
 		Signature: in.Signature,
+		Silence:   Silence{ExpectEverySeconds: in.ExpectEverySeconds, Status: mapping.Status(strings.ToLower(strings.TrimSpace(in.SilenceStatus)))},
 		Enabled:   in.Enabled == nil || *in.Enabled,
 	}
 	if in.AutoIncidents != nil {
@@ -137,6 +144,7 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Re
 	token := secrets.RandomToken(TokenLength)
 	row := receiverRow{ID: uuid.Must(uuid.NewV7()), OrgID: orgID, TokenHash: secrets.Hash(token), TokenHint: secrets.Hint(token), CreatedAt: now, UpdatedAt: now}
 	s.applySettings(&row, st)
+	row.SilenceDueAt = silenceDue(row, now)
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Receiver{}, fmt.Errorf("creating receiver: %w", err)
 	}
@@ -163,7 +171,19 @@ func (s *Store) applySettings(row *receiverRow, st settings) {
 	}
 	a := st.AutoIncidents
 	row.AutoIncidentsEnabled, row.AutoIncidentsSeverity, row.AutoIncidentsOpenAfter = a.Enabled, a.Severity, a.OpenAfterSeconds
+	row.ItemsField = r.ItemsField
+	row.ExpectEverySeconds, row.SilenceStatus = st.Silence.ExpectEverySeconds, string(st.Silence.Status)
 	row.Enabled = st.Enabled
+}
+
+// silenceDue is when the receiver's sender counts as silent if nothing valid arrives
+// after from; nil when the receiver expects nothing.
+func silenceDue(row receiverRow, from time.Time) *time.Time {
+	if row.ExpectEverySeconds <= 0 {
+		return nil
+	}
+	due := from.Add(time.Duration(row.ExpectEverySeconds) * time.Second)
+	return &due
 }
 
 // settingsOf reads a row back into settings (secrets decrypted), for an update.
@@ -171,6 +191,7 @@ func (s *Store) settingsOf(row receiverRow) (settings, error) {
 	st := settings{
 		Name: row.Name, ServiceID: row.ServiceID, Enabled: row.Enabled,
 		AutoIncidents: AutoIncidents{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
+		Silence:       Silence{ExpectEverySeconds: row.ExpectEverySeconds, Status: mapping.Status(row.SilenceStatus)},
 	}
 	rules, err := rulesOf(row)
 	if err != nil {
@@ -195,7 +216,7 @@ func rulesOf(row receiverRow) (mapping.Rules, error) {
 	return mapping.Rules{
 		StatusField: row.StatusField, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
 		EventIDField: row.EventIDField, TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset,
-		FixedService: row.ServiceID != nil,
+		ItemsField: row.ItemsField, FixedService: row.ServiceID != nil,
 	}, nil
 }
 
@@ -223,7 +244,9 @@ func toReceiver(row receiverRow) Receiver {
 		StatusField: row.StatusField, MessageField: row.MessageField, EventIDField: row.EventIDField,
 		TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset, Enabled: row.Enabled,
 		AutoIncidents: services.IncidentPolicy{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
-		TokenHint:     row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		ItemsField:    row.ItemsField, ExpectEverySeconds: row.ExpectEverySeconds, SilenceStatus: mapping.Status(row.SilenceStatus),
+		LastValidDeliveryAt: utcPtr(row.LastValidDeliveryAt), SilencedAt: utcPtr(row.SilencedAt),
+		TokenHint: row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 	}
 	// Show the paths a delivery is really read with: the receiver's own, else its
 	// preset's, else the defaults.
@@ -231,6 +254,7 @@ func toReceiver(row receiverRow) Receiver {
 	r.StatusField = firstNonEmpty(r.StatusField, preset.StatusField, mapping.DefaultStatusField)
 	r.MessageField = firstNonEmpty(r.MessageField, preset.MessageField, mapping.DefaultMessageField)
 	r.TimestampField = firstNonEmpty(r.TimestampField, preset.TimestampField)
+	r.ItemsField = firstNonEmpty(r.ItemsField, preset.ItemsField)
 	if row.ServiceID == nil {
 		r.ServiceNameField = firstNonEmpty(r.ServiceNameField, preset.ServiceNameField)
 	}
@@ -331,8 +355,10 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 				return err
 			}
 		}
+		before := row
 		s.applySettings(&row, st)
 		row.UpdatedAt = s.clock()
+		restartSilenceWait(before, &row, row.UpdatedAt)
 		if err := s.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
 			return fmt.Errorf("updating receiver: %w", err)
 		}
@@ -384,7 +410,29 @@ func mergeUpdate(st *settings, in UpdateInput) error {
 	if in.Enabled != nil {
 		st.Enabled = *in.Enabled
 	}
+	set(&st.Rules.ItemsField, in.ItemsField)
+	if in.ExpectEverySeconds != nil {
+		st.Silence.ExpectEverySeconds = *in.ExpectEverySeconds
+	}
+	if in.SilenceStatus != nil {
+		st.Silence.Status = mapping.Status(strings.ToLower(strings.TrimSpace(*in.SilenceStatus)))
+	}
 	return nil
+}
+
+// restartSilenceWait starts the wait for the sender anew when an update changes what
+// it waits for (the interval, the service, enabling): a receiver enabled after a week
+// must not go silent on the next sweep. Turning expect_every_seconds off ends a
+// silence; the service keeps its status until the sender or an operator changes it.
+func restartSilenceWait(before receiverRow, row *receiverRow, now time.Time) {
+	if row.ExpectEverySeconds == 0 {
+		row.SilenceDueAt, row.SilencedAt = nil, nil
+		return
+	}
+	sameService := before.ServiceID != nil && row.ServiceID != nil && *before.ServiceID == *row.ServiceID
+	if before.ExpectEverySeconds != row.ExpectEverySeconds || before.Enabled != row.Enabled || !sameService {
+		row.SilenceDueAt = silenceDue(*row, now)
+	}
 }
 
 // Delete removes a receiver and its delivery log.
@@ -461,6 +509,14 @@ func (s *Store) activeOf(row receiverRow) (active, error) {
 		a.signature = &cfg
 	}
 	return a, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // paramsJSON is the signature_params column: "" when there are none.

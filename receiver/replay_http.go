@@ -1,0 +1,42 @@
+package receiver
+
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/orgs"
+)
+
+func (h *Handler) handleReplay(c echo.Context) error {
+	p, id, err := orgs.CallerAndID(c, "receiver")
+	if err != nil {
+		return err
+	}
+	deliveryID, err := uuid.Parse(c.Param("delivery_id"))
+	if err != nil {
+		return errDeliveryNotFound
+	}
+	out, err := h.store.Replay(c.Request().Context(), p.OrgID, id, deliveryID, c.RealIP())
+	if err != nil {
+		if _, ok := apierr.As(err); ok {
+			return err
+		}
+		return h.retryLater(c.Request().Context(), err, "replay not stored", "receiver_id", id.String())
+	}
+	return c.JSON(out.HTTPStatus(), out)
+}
+
+func (h *Handler) handleUnmapped(c echo.Context) error {
+	p, id, err := orgs.CallerAndID(c, "receiver")
+	if err != nil {
+		return err
+	}
+	list, err := h.store.Unmapped(c.Request().Context(), p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"unmapped": list})
+}
