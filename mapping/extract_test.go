@@ -662,6 +662,16 @@ func BenchmarkExtract(b *testing.B) {
 			in:    Input{Body: mustRead(b, "github-deployment-status.json"), Header: header("X-GitHub-Event", "deployment_status", "X-GitHub-Delivery", "d-1")},
 			rules: Rules{Preset: PresetGitHub},
 		},
+		{
+			name:  "statussentry-items",
+			in:    Input{Body: mustRead(b, "statussentry-multi-component.json")},
+			rules: Rules{Preset: PresetStatusSentry},
+		},
+		{
+			name:  "pagerduty-conditional-path",
+			in:    Input{Body: mustRead(b, "pagerduty-trigger.json")},
+			rules: Rules{Preset: PresetPagerDuty},
+		},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
