@@ -669,10 +669,13 @@ func presetTable() []Preset {
 			sampleFile: "gatus-triggered.json",
 		},
 		{
-			Name:         PresetIncidentIO,
-			Description:  "incident.io public incident webhooks (public_incident.*_v2): an active incident is as bad as its severity (Minor degraded, Major and Critical down), a closed or post-incident one operational; triage and declined incidents are ignored.",
-			StatusField:  `public_incident\.*|[@this]|#(incident_status.category=="active").severity.name`,
-			StatusFields: []string{`public_incident\.*.incident_status.category`},
+			Name:        PresetIncidentIO,
+			Description: "incident.io public incident webhooks (public_incident.*_v2): a live (in v1: active) incident is as bad as its severity (Minor degraded, Major and Critical down), a closed or post-incident one operational; triage and declined incidents are ignored.",
+			// The status category is "live" in the v2 API and "active" in
+			// v1; a live incident is as bad as its severity.
+			StatusField: `public_incident\.*|[@this]|#(incident_status.category=="live").severity.name`,
+			StatusFields: []string{`public_incident\.*|[@this]|#(incident_status.category=="active").severity.name`,
+				`public_incident\.*.incident_status.category`},
 			MessageField: `public_incident\.*.name`,
 			// incident.io incidents name no component; a receiver with a
 			// fixed service is the usual set-up, else the custom field paths
@@ -684,6 +687,7 @@ func presetTable() []Preset {
 				"minor":         Degraded,
 				"major":         Down,
 				"critical":      Down,
+				"live":          Down,
 				"active":        Down,
 				"post-incident": Operational,
 				"learning":      Operational,

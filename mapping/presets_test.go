@@ -171,11 +171,13 @@ func presetCases(t *testing.T) []presetCase {
 		{name: "gatus query parameters", preset: PresetGatus, body: nil, q: url.Values{"status": {"TRIGGERED"}, "service": {"core_frontend"}}, want: []wantUpdate{down("core_frontend")}},
 
 		// incident.io.
-		{name: "incident.io active major", preset: PresetIncidentIO, file: "incident-io-created.json", fixed: true, h: header("Webhook-Id", "msg_1"),
+		{name: "incident.io live major", preset: PresetIncidentIO, file: "incident-io-created.json", fixed: true, h: header("Webhook-Id", "msg_1"),
 			want: []wantUpdate{down("")}, eventID: "msg_1", message: "Card payments are failing", time: "2024-11-04T10:02:05Z"},
-		{name: "incident.io active minor", preset: PresetIncidentIO, body: replace(t, "incident-io-created.json", `"name": "Major"`, `"name": "Minor"`), fixed: true, want: []wantUpdate{deg("")}},
+		{name: "incident.io v1 active major", preset: PresetIncidentIO, body: replace(t, "incident-io-created.json", `"category": "live"`, `"category": "active"`), fixed: true, want: []wantUpdate{down("")}},
+		{name: "incident.io live minor", preset: PresetIncidentIO, body: replace(t, "incident-io-created.json", `"name": "Major"`, `"name": "Minor"`), fixed: true, want: []wantUpdate{deg("")}},
 		{name: "incident.io closed", preset: PresetIncidentIO, file: "incident-io-closed.json", fixed: true, want: []wantUpdate{op("")}},
 		{name: "incident.io triage", preset: PresetIncidentIO, file: "incident-io-triage.json", fixed: true, want: []wantUpdate{ign("")}},
+		{name: "incident.io learning", preset: PresetIncidentIO, body: replace(t, "incident-io-closed.json", `"category": "closed"`, `"category": "learning"`), fixed: true, want: []wantUpdate{op("")}},
 		{name: "incident.io other event", preset: PresetIncidentIO, fixed: true, body: []byte(`{"event_type":"public_incident.follow_up_created_v1","public_incident.follow_up_created_v1":{"id":"x"}}`), want: []wantUpdate{ign("")}},
 
 		// Datadog.
