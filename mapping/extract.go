@@ -2,9 +2,11 @@ package mapping
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -181,7 +183,9 @@ const emptyItemsReason = "the payload's items array is empty"
 // timestamp lists. After its own paths every receiver also reads the query
 // parameters status, message, service (unless its service is fixed),
 // event_id and timestamp, and an empty body is accepted when the query
-// carries a status: a body value always wins over the query.
+// carries a status: a body value always wins over the query. A body sent as
+// application/x-www-form-urlencoded (and not valid JSON) is read as a flat
+// object of its form fields.
 //
 // When the status path yields an array (a "#" path such as
 // data.components.#.status), the worst status of all elements wins (by
@@ -245,8 +249,12 @@ func Extract(in Input, rules Rules) (Extraction, error) {
 }
 
 // body parses the body, or stands an empty object in for an empty body whose
-// status the request itself carries.
+// status the request itself carries, or reads a form-encoded body as a flat
+// object of its fields.
 func (r resolved) body(in Input) (gjson.Result, error) {
+	if form, ok := formObject(in); ok {
+		return form, nil
+	}
 	if len(bytes.TrimSpace(in.Body)) == 0 {
 		s := scope{req: request{header: in.Header, query: in.Query}}
 		for _, p := range r.statusPathsFor(false) {
@@ -256,6 +264,32 @@ func (r resolved) body(in Input) (gjson.Result, error) {
 		}
 	}
 	return parseJSON(in.Body)
+}
+
+// formObject reads a body sent as application/x-www-form-urlencoded (some
+// senders' webhook option, Datadog's encode_as_form, UptimeRobot's POST
+// values) as a JSON object of its fields, the first value of each, so body
+// paths name form fields. A body that is valid JSON is read as JSON whatever
+// its Content-Type says.
+func formObject(in Input) (gjson.Result, bool) {
+	mt, _, err := mime.ParseMediaType(in.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" || len(bytes.TrimSpace(in.Body)) == 0 || gjson.ValidBytes(in.Body) {
+		return gjson.Result{}, false
+	}
+	vals, err := url.ParseQuery(string(in.Body))
+	if err != nil || len(vals) == 0 {
+		return gjson.Result{}, false
+	}
+	fields := make(map[string]string, len(vals))
+	for k, vs := range vals {
+		fields[k] = vs[0]
+	}
+	// Marshalling a map of strings cannot fail; invalid UTF-8 becomes U+FFFD.
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return gjson.Result{}, false
+	}
+	return gjson.ParseBytes(b), true
 }
 
 // items finds the items array; ok is false when the path holds no array.

@@ -60,6 +60,11 @@ func TestExtractSources(t *testing.T) {
 			rules: Rules{ItemsField: "#"}, want: []upd{{raw: "ok", status: Operational}}},
 		{name: "an items path without an array reads the body as one update", body: `{"status":"down"}`,
 			rules: Rules{ItemsField: "list"}, want: []upd{{raw: "down", status: Down}}},
+		{name: "a form-encoded body is read as an object of its fields", body: `alertType=1&monitorFriendlyName=Shop&alertDetails=Timeout`,
+			h: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, rules: Rules{Preset: PresetUptimeRobot},
+			want: []upd{{raw: "1", status: Down, service: "Shop"}}},
+		{name: "a JSON body is JSON whatever its content type", body: `{"status":"down"}`,
+			h: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: []upd{{raw: "down", status: Down}}},
 		{name: "an item may use a header", body: `[{"name":"a"}]`, h: map[string]string{"X-State": "down"},
 			rules: Rules{ItemsField: "@this", StatusField: "header:X-State", ServiceNameField: "name"}, want: []upd{{raw: "down", status: Down, service: "a"}}},
 	}
@@ -99,6 +104,13 @@ func TestExtractSourceErrors(t *testing.T) {
 	t.Run("empty body without a query status is invalid JSON", func(t *testing.T) {
 		t.Parallel()
 		_, err := Extract(Input{Body: nil, Query: url.Values{"message": {"hi"}}}, Rules{})
+		if !errors.Is(err, ErrInvalidJSON) {
+			t.Fatalf("Extract error = %v; want ErrInvalidJSON", err)
+		}
+	})
+	t.Run("a form body without that content type is invalid JSON", func(t *testing.T) {
+		t.Parallel()
+		_, err := Extract(Input{Body: []byte("status=down"), Header: header("Content-Type", "text/plain")}, Rules{})
 		if !errors.Is(err, ErrInvalidJSON) {
 			t.Fatalf("Extract error = %v; want ErrInvalidJSON", err)
 		}
