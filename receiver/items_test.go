@@ -286,3 +286,37 @@ func TestIgnoreMappingValue(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusFieldList: status_field may be a list of paths tried in order, and reads
+// back in the form it was given.
+func TestStatusFieldList(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{})
+		svc, r := f.fixedReceiver("Paths", map[string]any{"status_field": []string{"check.conclusion", " state "}})
+		var got struct {
+			StatusField any `json:"status_field"`
+		}
+		f.srv.Admin(http.MethodGet, "/api/v1/receivers/"+r.ID.String(), nil).JSON(t, &got)
+		if list, ok := got.StatusField.([]any); !ok || len(list) != 2 || list[0] != "check.conclusion" || list[1] != "state" {
+			t.Fatalf("status_field read back = %#v, want [check.conclusion state]", got.StatusField)
+		}
+		expect(t, f.post(r.Token, []byte(`{"state":"down"}`), nil), http.StatusOK, "processed", "")
+		expect(t, f.post(r.Token, []byte(`{"check":{"conclusion":"operational"},"state":"down"}`), nil), http.StatusOK, "processed", "")
+		if got := f.getService(svc.ID).Status; got != mapping.Operational {
+			t.Fatalf("status = %s, want the first path's operational", got)
+		}
+		f.patchReceiver(r.ID, map[string]any{"status_field": "state"})
+		f.srv.Admin(http.MethodGet, "/api/v1/receivers/"+r.ID.String(), nil).JSON(t, &got)
+		if got.StatusField != "state" {
+			t.Fatalf("status_field after PATCH = %#v, want \"state\"", got.StatusField)
+		}
+		for _, bad := range []any{[]string{"a", ""}, 42, []string{"a..b", "c"}} {
+			a := f.srv.Admin(http.MethodPatch, "/api/v1/receivers/"+r.ID.String(), map[string]any{"status_field": bad})
+			if a.Status != http.StatusUnprocessableEntity || a.ErrorCode(t) != "validation_failed" {
+				t.Fatalf("status_field %v answered %d %s, want 422 validation_failed", bad, a.Status, a.Body)
+			}
+		}
+	})
+}

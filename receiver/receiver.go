@@ -1,7 +1,9 @@
 package receiver
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -26,7 +28,7 @@ type Receiver struct {
 	Name             string                    `json:"name"`
 	ServiceID        *uuid.UUID                `json:"service_id"`
 	ServiceNameField string                    `json:"service_name_field"`
-	StatusField      string                    `json:"status_field"`
+	StatusField      PathList                  `json:"status_field"`
 	MessageField     string                    `json:"message_field"`
 	EventIDField     string                    `json:"event_id_field"`
 	TimestampField   string                    `json:"timestamp_field"`
@@ -151,7 +153,7 @@ type CreateInput struct {
 	Name             string            `json:"name"`
 	ServiceID        *uuid.UUID        `json:"service_id"`
 	ServiceNameField string            `json:"service_name_field"`
-	StatusField      string            `json:"status_field"`
+	StatusField      PathList          `json:"status_field"`
 	MessageField     string            `json:"message_field"`
 	EventIDField     string            `json:"event_id_field"`
 	TimestampField   string            `json:"timestamp_field"`
@@ -277,7 +279,9 @@ func fromMappingValidation(err error) error {
 	}
 	var ve *mapping.ValidationError
 	if errors.As(err, &ve) {
-		return apierr.Invalid(ve.Field, "%s", ve.Message)
+		// The rules' list of status paths is the API's status_field list.
+		field := strings.Replace(ve.Field, "status_fields.", "status_field.", 1)
+		return apierr.Invalid(field, "%s", ve.Message)
 	}
 	return apierr.Invalid("", "%v", err)
 }
@@ -309,7 +313,7 @@ type UpdateInput struct {
 	Name             *string                       `json:"name"`
 	ServiceID        *uuid.UUID                    `json:"service_id"`
 	ServiceNameField *string                       `json:"service_name_field"`
-	StatusField      *string                       `json:"status_field"`
+	StatusField      *PathList                     `json:"status_field"`
 	MessageField     *string                       `json:"message_field"`
 	EventIDField     *string                       `json:"event_id_field"`
 	TimestampField   *string                       `json:"timestamp_field"`
@@ -325,3 +329,84 @@ type UpdateInput struct {
 }
 
 func validToken(token string) bool { return tokenPattern.MatchString(token) }
+
+// maxStatusPaths bounds status_field's list; a longer one is a paste error.
+const maxStatusPaths = 10
+
+// PathList is status_field: one path, or a list of paths tried in order (the first
+// that holds a value is the status). One path reads and writes as a JSON string,
+// several as an array.
+type PathList []string
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (p *PathList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*p = PathList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return apierr.Invalid("status_field", "status_field must be a path or a list of paths")
+	}
+	*p = many
+	return nil
+}
+
+// MarshalJSON writes one path as a string and several as an array.
+func (p PathList) MarshalJSON() ([]byte, error) {
+	switch len(p) {
+	case 0:
+		return json.Marshal("")
+	case 1:
+		return json.Marshal(p[0])
+	}
+	return json.Marshal([]string(p))
+}
+
+// normalized trims each path and drops an empty single path (the default applies);
+// an empty path inside a list is an error.
+func (p PathList) normalized() (PathList, error) {
+	if len(p) > maxStatusPaths {
+		return nil, apierr.Invalid("status_field", "status_field lists at most %d paths", maxStatusPaths)
+	}
+	out := make(PathList, 0, len(p))
+	for i, path := range p {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			if len(p) == 1 {
+				return nil, nil
+			}
+			return nil, apierr.Invalid(fmt.Sprintf("status_field.%d", i), "status_field[%d] is empty", i)
+		}
+		out = append(out, path)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// setStatusPaths puts the receiver's status paths into the rules: one path in
+// StatusField, a list in StatusFields, so mapping tries them in order.
+func setStatusPaths(r *mapping.Rules, paths PathList) {
+	r.StatusField, r.StatusFields = "", nil
+	switch len(paths) {
+	case 0:
+	case 1:
+		r.StatusField = paths[0]
+	default:
+		r.StatusFields = append([]string(nil), paths...)
+	}
+}
+
+// statusPaths is the receiver's own status paths from the rules.
+func statusPaths(r mapping.Rules) PathList {
+	if len(r.StatusFields) > 0 {
+		return append(PathList(nil), r.StatusFields...)
+	}
+	if r.StatusField != "" {
+		return PathList{r.StatusField}
+	}
+	return nil
+}

@@ -25,6 +25,7 @@ type receiverRow struct {
 	ServiceID                 *uuid.UUID
 	ServiceNameField          string
 	StatusField               string
+	StatusFields              string // JSON list, when status_field is a list
 	MessageField              string
 	EventIDField              string
 	TimestampField            string
@@ -97,11 +98,15 @@ func settingsFromCreate(in CreateInput) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	paths, err := in.StatusField.normalized()
+	if err != nil {
+		return settings{}, err
+	}
 	st := settings{
 		Name:      in.Name,
 		ServiceID: in.ServiceID,
 		Rules: mapping.Rules{
-			StatusField: strings.TrimSpace(in.StatusField), MessageField: strings.TrimSpace(in.MessageField),
+			MessageField:     strings.TrimSpace(in.MessageField),
 			ServiceNameField: strings.TrimSpace(in.ServiceNameField), EventIDField: strings.TrimSpace(in.EventIDField),
 			TimestampField: strings.TrimSpace(in.TimestampField), StatusMapping: words,
 			Preset: strings.ToLower(strings.TrimSpace(in.Preset)), ItemsField: strings.TrimSpace(in.ItemsField),
@@ -113,6 +118,7 @@ func settingsFromCreate(in CreateInput) (settings, error) {
 	if in.AutoIncidents != nil {
 		st.AutoIncidents = *in.AutoIncidents
 	}
+	setStatusPaths(&st.Rules, paths)
 	return st, st.validate()
 }
 
@@ -156,6 +162,11 @@ func (s *Store) applySettings(row *receiverRow, st settings) {
 	row.Name, row.ServiceID = st.Name, st.ServiceID
 	r := st.Rules
 	row.ServiceNameField, row.StatusField, row.MessageField = r.ServiceNameField, r.StatusField, r.MessageField
+	row.StatusFields = "[]"
+	if len(r.StatusFields) > 0 {
+		list, _ := json.Marshal(r.StatusFields)
+		row.StatusFields = string(list)
+	}
 	row.EventIDField, row.TimestampField, row.Preset = r.EventIDField, r.TimestampField, r.Preset
 	words, _ := json.Marshal(r.StatusMapping)
 	row.StatusMapping = string(words)
@@ -213,8 +224,14 @@ func rulesOf(row receiverRow) (mapping.Rules, error) {
 	if err := json.Unmarshal([]byte(row.StatusMapping), &words); err != nil {
 		return mapping.Rules{}, fmt.Errorf("receiver %s: stored status_mapping: %w", row.ID, err)
 	}
+	var paths []string
+	if row.StatusFields != "" {
+		if err := json.Unmarshal([]byte(row.StatusFields), &paths); err != nil {
+			return mapping.Rules{}, fmt.Errorf("receiver %s: stored status_fields: %w", row.ID, err)
+		}
+	}
 	return mapping.Rules{
-		StatusField: row.StatusField, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
+		StatusField: row.StatusField, StatusFields: paths, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
 		EventIDField: row.EventIDField, TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset,
 		ItemsField: row.ItemsField, FixedService: row.ServiceID != nil,
 	}, nil
@@ -241,7 +258,7 @@ func toReceiver(row receiverRow) Receiver {
 	_ = json.Unmarshal([]byte(row.StatusMapping), &words)
 	r := Receiver{
 		ID: row.ID, orgID: row.OrgID, Name: row.Name, ServiceID: row.ServiceID, ServiceNameField: row.ServiceNameField,
-		StatusField: row.StatusField, MessageField: row.MessageField, EventIDField: row.EventIDField,
+		MessageField: row.MessageField, EventIDField: row.EventIDField,
 		TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset, Enabled: row.Enabled,
 		AutoIncidents: services.IncidentPolicy{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
 		ItemsField:    row.ItemsField, ExpectEverySeconds: row.ExpectEverySeconds, SilenceStatus: mapping.Status(row.SilenceStatus),
@@ -251,7 +268,18 @@ func toReceiver(row receiverRow) Receiver {
 	// Show the paths a delivery is really read with: the receiver's own, else its
 	// preset's, else the defaults.
 	preset, _ := mapping.LookupPreset(row.Preset)
-	r.StatusField = firstNonEmpty(r.StatusField, preset.StatusField, mapping.DefaultStatusField)
+	if rules, err := rulesOf(row); err == nil {
+		r.StatusField = statusPaths(rules)
+	}
+	if len(r.StatusField) == 0 {
+		r.StatusField = statusPaths(mapping.Rules{StatusField: preset.StatusField})
+		for _, p := range preset.StatusFields {
+			r.StatusField = append(r.StatusField, p)
+		}
+	}
+	if len(r.StatusField) == 0 {
+		r.StatusField = PathList{mapping.DefaultStatusField}
+	}
 	r.MessageField = firstNonEmpty(r.MessageField, preset.MessageField, mapping.DefaultMessageField)
 	r.TimestampField = firstNonEmpty(r.TimestampField, preset.TimestampField)
 	r.ItemsField = firstNonEmpty(r.ItemsField, preset.ItemsField)
@@ -387,7 +415,13 @@ func mergeUpdate(st *settings, in UpdateInput) error {
 			st.ServiceID = nil
 		}
 	}
-	set(&st.Rules.StatusField, in.StatusField)
+	if in.StatusField != nil {
+		paths, err := in.StatusField.normalized()
+		if err != nil {
+			return err
+		}
+		setStatusPaths(&st.Rules, paths)
+	}
 	set(&st.Rules.MessageField, in.MessageField)
 	set(&st.Rules.EventIDField, in.EventIDField)
 	set(&st.Rules.TimestampField, in.TimestampField)

@@ -4,6 +4,8 @@
 -- correlation keys that let a resolve find the service its trigger named.
 
 ALTER TABLE receivers ADD COLUMN items_field text NOT NULL DEFAULT '';
+-- status_field as a list of paths tried in order (JSON); '[]' when it is one path.
+ALTER TABLE receivers ADD COLUMN status_fields text NOT NULL DEFAULT '[]';
 ALTER TABLE receivers ADD COLUMN expect_every_seconds integer NOT NULL DEFAULT 0;
 ALTER TABLE receivers ADD COLUMN silence_status text NOT NULL DEFAULT 'down'
     CHECK (silence_status IN ('operational', 'degraded', 'down', 'maintenance'));
