@@ -1,12 +1,12 @@
 package receiver
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/orgs"
 )
 
@@ -21,11 +21,12 @@ func (h *Handler) handleReplay(c echo.Context) error {
 	}
 	out, err := h.store.Replay(c.Request().Context(), p.OrgID, id, deliveryID, c.RealIP())
 	if err != nil {
-		if _, ok := apierr.As(err); ok {
-			return err
-		}
-		return h.retryLater(c.Request().Context(), err, "replay not stored", "receiver_id", id.String())
+		// Like the inbound path: nothing was committed, so the operator may try again.
+		return h.retryLater(c.Request().Context(), err, "replay not stored", slog.String("receiver_id", id.String()))
 	}
+	h.logger.InfoContext(c.Request().Context(), "webhook delivery replayed", slog.String("receiver_id", id.String()),
+		slog.String("delivery_id", out.DeliveryID.String()), slog.String("replay_of", deliveryID.String()),
+		slog.String("result", out.Result))
 	return c.JSON(out.HTTPStatus(), out)
 }
 
