@@ -118,28 +118,20 @@ func (s *Store) wouldApply(ctx context.Context, receiverID uuid.UUID, svc servic
 	return w, nil
 }
 
-// dryRunItems is the dry run of a multi-item payload.
+// dryRunItems is the dry run of a multi-item payload, judged as applyItems applies it.
 func (s *Store) dryRunItems(ctx context.Context, receiverID uuid.UUID, ev evaluation, res DryRunResult) (DryRunResult, error) {
-	items := make([]ItemOutcome, len(ev.items))
-	for i, it := range ev.items {
-		u := it.update
-		items[i] = ItemOutcome{RawStatus: strPtr(u.RawStatus), MappedStatus: statusPtr(u.Status)}
-		if it.service != nil {
-			items[i].Service = &services.Ref{ID: it.service.ID, Name: it.service.Name}
+	items, groups := planItems(ev)
+	for _, g := range groups {
+		u := ev.items[g.decider].update
+		w, err := s.wouldApply(ctx, receiverID, g.service, u.Status, u.EventID, orTime(u.EventTime, ev.extraction.EventTime))
+		if err != nil {
+			return DryRunResult{}, err
 		}
-		switch {
-		case it.failure != nil:
-			items[i].Result, items[i].Error = ResultFailed, it.failure
-		case u.Ignore:
-			reason, _ := ignoreReason(u.IgnoreReason)
-			items[i].Result, items[i].Reason = ResultIgnored, &reason
-		default:
-			w, err := s.wouldApply(ctx, receiverID, *it.service, u.Status,
-				u.EventID, orTime(u.EventTime, ev.extraction.EventTime))
-			if err != nil {
-				return DryRunResult{}, err
-			}
-			items[i].Result, items[i].Reason, items[i].PreviousStatus, items[i].NewStatus = w.result, w.reason, w.previous, w.newState
+		d := &items[g.decider]
+		d.Result, d.Reason, d.PreviousStatus, d.NewStatus = w.result, w.reason, w.previous, w.newState
+		for _, i := range g.others {
+			items[i].Result, items[i].Reason = ResultIgnored, strPtr(ReasonSuperseded)
+			items[i].PreviousStatus, items[i].NewStatus = w.previous, w.newState
 		}
 	}
 	var out Outcome

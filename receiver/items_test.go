@@ -167,6 +167,32 @@ func TestItemsFanOut(t *testing.T) {
 			}
 		})
 
+		t.Run("several items of one service: the most severe is applied once", func(t *testing.T) {
+			fixed, fr := f.fixedReceiver("Alert group", map[string]any{"items_field": "alerts", "event_id_field": "group"})
+			body := []byte(`{"group":"g1","alerts":[{"status":"operational"},{"status":"down"},{"status":"degraded"}]}`)
+			a := f.post(fr.Token, body, nil)
+			expect(t, a, http.StatusOK, "processed", "")
+			want := "[Alert group ignored operational->down superseded -][Alert group processed operational->down <null> -][Alert group ignored operational->down superseded -]"
+			if got := itemSummary(itemsOf(t, a.Body)); got != want {
+				t.Fatalf("items = %s\nwant    %s", got, want)
+			}
+			if got := f.getService(fixed.ID).Status; got != mapping.Down {
+				t.Fatalf("status = %s, want down", got)
+			}
+			a = f.post(fr.Token, body, nil)
+			if ans := expect(t, a, http.StatusOK, "ignored", ""); str(ans.Reason) != "duplicate" {
+				t.Fatalf("retry reason = %s, want duplicate (the deciding item's)", str(ans.Reason))
+			}
+			for _, it := range itemsOf(t, a.Body) {
+				if str(it.Reason) != "duplicate" && str(it.Reason) != "superseded" {
+					t.Fatalf("retry items = %s, want duplicates (and superseded), nothing applied", itemSummary(itemsOf(t, a.Body)))
+				}
+			}
+			if got := f.getService(fixed.ID).Status; got != mapping.Down {
+				t.Fatalf("status after retry = %s, want still down", got)
+			}
+		})
+
 		t.Run("an empty items array is ignored", func(t *testing.T) {
 			expect(t, f.post(r.Token, []byte(`{"data":{"components":[]}}`), nil), http.StatusOK, "ignored", "")
 		})
