@@ -325,7 +325,7 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 	})
 	if err != nil {
 		if _, ok := apierr.As(err); !ok {
-			s.recordUnstored(ctx, recv, row)
+			s.recordUnstored(ctx, recv, row, ev.authFailed)
 		}
 		return Outcome{}, err
 	}
@@ -344,10 +344,14 @@ func ignoreReason(mappingReason string) (reason, message string) {
 
 // recordUnstored logs, best effort and in a transaction of its own, a delivery whose
 // transaction failed, so an operator sees why the sender was told to retry. When the
-// database itself is down this fails too, and the sender's retry is the record.
-func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow) {
+// database itself is down this fails too, and the sender's retry is the record. A
+// delivery whose signature failed stays auth_failed, so it can never be replayed.
+func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow, authFailed bool) {
 	code, msg := apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; the sender was told to retry"
 	row.Result, row.Reason, row.ErrorCode, row.ErrorMessage = ResultFailed, nil, &code, &msg
+	if authFailed {
+		row.Result = ResultAuthFailed
+	}
 	row.PreviousStatus, row.NewStatus, row.Items = nil, nil, nil
 	_ = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true); err != nil {
