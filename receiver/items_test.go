@@ -346,3 +346,24 @@ func TestStatusFieldList(t *testing.T) {
 		}
 	})
 }
+
+// TestCorrelationKey: a PagerDuty resolve carries only its dedup_key; it reaches the
+// service its trigger named, and a key nothing named fails service_unknown.
+func TestCorrelationKey(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{})
+		svc := f.createService("Data Pipeline")
+		r := f.createReceiver(map[string]any{"name": "pagerduty", "preset": "pagerduty"})
+		expect(t, f.post(r.Token, []byte(`{"dedup_key":"never-triggered","event_action":"resolve"}`), nil), http.StatusUnprocessableEntity, "failed", "service_unknown")
+		expect(t, f.post(r.Token, readTestdata(t, "pagerduty-trigger.json"), nil), http.StatusOK, "processed", "")
+		if got := f.getService(svc.ID).Status; got != mapping.Down {
+			t.Fatalf("after the trigger status = %s, want down", got)
+		}
+		ans := expect(t, f.post(r.Token, readTestdata(t, "pagerduty-resolve.json"), nil), http.StatusOK, "processed", "")
+		if ans.Service == nil || ans.Service.ID != svc.ID || f.getService(svc.ID).Status != mapping.Operational {
+			t.Fatalf("the resolve went to %+v, want Data Pipeline back to operational", ans.Service)
+		}
+	})
+}
