@@ -367,3 +367,34 @@ func TestCorrelationKey(t *testing.T) {
 		}
 	})
 }
+
+// TestDryRunItems: the dry run of a multi-item payload says what each item would do
+// and changes nothing.
+func TestDryRunItems(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t, database.SQLite)
+	f := newFixture(t, db, fixtureOptions{})
+	a, b := f.createService("Dry A"), f.createService("Dry B")
+	r := f.createReceiver(map[string]any{"name": "dry", "items_field": "#", "service_name_field": "svc"})
+	ans := f.srv.Admin(http.MethodPost, "/api/v1/receivers/"+r.ID.String()+"/test",
+		[]byte(`[{"svc":"Dry A","status":"down"},{"svc":"Dry B","status":"operational"},{"svc":"Dry A","status":"degraded"},{"svc":"Nope","status":"down"}]`))
+	var got struct {
+		Result      string       `json:"result"`
+		WouldChange bool         `json:"would_change"`
+		HTTPStatus  int          `json:"http_status"`
+		Items       []itemAnswer `json:"items"`
+	}
+	ans.JSON(t, &got)
+	want := "[Dry A processed operational->down <null> -][Dry B ignored operational->operational unchanged -][Dry A ignored operational->down superseded -][- failed <null>-><null> <null> service_unknown]"
+	if ans.Status != http.StatusOK || got.Result != "processed" || !got.WouldChange || got.HTTPStatus != 200 || itemSummary(got.Items) != want {
+		t.Fatalf("dry run = %d %s\nitems %s\nwant  %s", ans.Status, ans.Body, itemSummary(got.Items), want)
+	}
+	for _, id := range []uuid.UUID{a.ID, b.ID} {
+		if st := f.getService(id).Status; st != mapping.Operational {
+			t.Fatalf("a dry run changed service %s to %s", id, st)
+		}
+	}
+	if n := len(f.deliveries(r.ID)); n != 0 {
+		t.Fatalf("a dry run logged %d deliveries", n)
+	}
+}
