@@ -467,6 +467,10 @@ func restartSilenceWait(before receiverRow, row *receiverRow, now time.Time) {
 	if before.ExpectEverySeconds != row.ExpectEverySeconds || before.Enabled != row.Enabled || !sameService {
 		row.SilenceDueAt = silenceDue(*row, now)
 	}
+	if !sameService {
+		// The new service was never silenced by this receiver.
+		row.SilencedAt = nil
+	}
 }
 
 // Delete removes a receiver and its delivery log.
