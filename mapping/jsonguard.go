@@ -59,12 +59,48 @@ func checkNesting(body []byte) error {
 
 // readPaths are the body paths a delivery reads with these rules.
 func (r resolved) readPaths() []string {
-	paths := []string{r.statusPath, r.messagePath, r.servicePath, r.timePath}
-	paths = append(paths, r.eventIDPaths...)
+	var paths []string
+	perUpdate := [][]string{r.statusPaths, r.messagePaths, r.servicePaths, r.timePaths, r.correlationPaths}
+	for _, list := range perUpdate {
+		paths = append(paths, bodyPaths(list)...)
+	}
+	paths = append(paths, bodyPaths(r.eventIDPaths)...)
 	for _, rule := range r.preset.Ignore {
-		paths = append(paths, rule.Field)
+		paths = append(paths, bodyPaths([]string{rule.Field})...)
+	}
+	if r.itemsPath != "" {
+		// Inside items the same paths are read relative to each element.
+		prefix := r.itemsPath + ".#."
+		if r.itemsPath == "#" || r.itemsPath == "@this" {
+			prefix = "#."
+		}
+		paths = append(paths, r.itemsPath)
+		for _, list := range append(perUpdate, r.itemEventIDPaths) {
+			for _, p := range list {
+				if p == "" || strings.HasPrefix(p, headerPrefix) || strings.HasPrefix(p, queryPrefix) || strings.HasPrefix(p, rootPrefix) {
+					continue
+				}
+				paths = append(paths, prefix+p)
+			}
+		}
 	}
 	return paths
+}
+
+// bodyPaths is the body paths among paths: header: and query: paths read no body,
+// and root: reads the body from its top.
+func bodyPaths(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		switch {
+		case p == "", strings.HasPrefix(p, headerPrefix), strings.HasPrefix(p, queryPrefix):
+		case strings.HasPrefix(p, rootPrefix):
+			out = append(out, strings.TrimPrefix(p, rootPrefix))
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // checkDuplicateKeys refuses a body in which an object on the way to one of the

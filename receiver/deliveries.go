@@ -69,6 +69,10 @@ type Delivery struct {
 	Payload          string            `json:"payload"`
 	PayloadTruncated bool              `json:"payload_truncated"`
 	Headers          map[string]string `json:"headers"`
+	// Items is each item's outcome, for a receiver with items_field; else null.
+	Items []ItemOutcome `json:"items"`
+	// ReplayOf is the delivery this one replays; null for one a sender made.
+	ReplayOf *uuid.UUID `json:"replay_of"`
 }
 
 type deliveryRow struct {
@@ -89,6 +93,10 @@ type deliveryRow struct {
 	Payload          string
 	PayloadTruncated bool
 	Headers          string
+	Items            *string
+	ReplayOf         *uuid.UUID
+	Query            string
+	PayloadLossy     bool
 }
 
 func (deliveryRow) TableName() string { return "deliveries" }
@@ -101,6 +109,10 @@ func (r deliveryRow) toDelivery() Delivery {
 		Payload: r.Payload, PayloadTruncated: r.PayloadTruncated, Headers: map[string]string{},
 	}
 	_ = json.Unmarshal([]byte(r.Headers), &d.Headers)
+	if r.Items != nil {
+		_ = json.Unmarshal([]byte(*r.Items), &d.Items)
+	}
+	d.ReplayOf = r.ReplayOf
 	return d
 }
 

@@ -68,6 +68,9 @@ func (h *Handler) Register(g *echo.Group) {
 	g.POST("/receivers/:id/rotate-token", h.handleRotateToken)
 	g.GET("/receivers/:id/deliveries", h.handleDeliveries)
 	g.POST("/receivers/:id/test", h.handleDryRun)
+	g.POST("/receivers/:id/deliveries/:delivery_id/replay", h.handleReplay)
+	g.GET("/receivers/:id/unmapped", h.handleUnmapped)
+	g.GET("/presets", h.handlePresets)
 }
 
 // RegisterInbound adds the senders' endpoint, which authenticates by token alone.
@@ -98,7 +101,7 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 		return err
 	}
 	out, err := h.store.receive(ctx, recv, request{
-		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: addr, receivedAt: now,
+		body: body, tooLarge: tooLarge, header: c.Request().Header, query: c.QueryParams(), sourceIP: addr, receivedAt: now,
 	})
 	if err != nil {
 		return h.retryLater(ctx, err, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()))

@@ -60,7 +60,7 @@ var options = []option{
 	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	{"metrics-token", "STATUSGATE_METRICS_TOKEN", "", "bearer token a scrape of /metrics must send (empty: /metrics is open)", true, func(c *Config, v string) error { c.MetricsToken = v; return nil }},
 	{"metrics-listen", "STATUSGATE_METRICS_LISTEN", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --listen", false, func(c *Config, v string) error { c.MetricsListen = v; return nil }},
-	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
+	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) and silent senders (expect_every_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {

@@ -223,6 +223,11 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
 	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
+	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
