@@ -22,6 +22,7 @@ type Handler struct {
 	failures     *rest.Throttle // per source address: unknown tokens, bad signatures
 	now          func() time.Time
 	logger       *slog.Logger
+	observe      func(Observation)
 }
 
 // HandlerConfig configures a Handler.
@@ -40,11 +41,13 @@ type HandlerConfig struct {
 	FailureBurst      int
 	NowFunc           func() time.Time
 	Logger            *slog.Logger
+	// ObserveFunc, when set, hears of every inbound request once it is answered.
+	ObserveFunc func(Observation)
 }
 
 // NewHandler returns a Handler.
 func NewHandler(cfg HandlerConfig) *Handler {
-	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger}
+	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger, observe: cfg.ObserveFunc}
 	h.failures = newFailureThrottle(cfg.FailuresPerMinute, cfg.FailureBurst)
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = 1 << 20
@@ -75,7 +78,7 @@ func (h *Handler) Register(g *echo.Group) {
 
 // RegisterInbound adds the senders' endpoint, which authenticates by token alone.
 func (h *Handler) RegisterInbound(e *echo.Echo) {
-	e.POST("/api/webhooks/incoming/:token", h.handleIncoming)
+	e.POST("/api/webhooks/incoming/:token", h.handleIncoming, h.observeInbound)
 }
 
 func (h *Handler) handleIncoming(c echo.Context) error {
@@ -90,6 +93,7 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	ok, wait := h.limiter.allow(recv.row.ID, now)
 	h.limiter.setHeaders(header, recv.row.ID, now)
 	if !ok {
+		c.Set(rateScopeKey, "receiver")
 		header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", retryAfterSeconds(wait))
 	}
@@ -116,6 +120,7 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	h.logger.Log(ctx, level, "webhook delivery", slog.String("receiver_id", recv.row.ID.String()),
 		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
 		slog.String("reason", deref(out.Reason)), slog.String("error_code", code), slog.String("new_status", deref(out.NewStatus)))
+	c.Set(outcomeKey, out)
 	return c.JSON(out.HTTPStatus(), out)
 }
 

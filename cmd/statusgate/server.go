@@ -155,7 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
 		RateBurst: m.Config.RateBurst, FailuresPerMinute: failuresPerMinute, FailureBurst: 2 * m.Config.FailureLimit,
-		NowFunc: m.NowFunc, Logger: m.logger,
+		NowFunc: m.NowFunc, Logger: m.logger, ObserveFunc: m.countInbound,
 	})
 
 	e := echo.New()
@@ -180,7 +180,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
 	}).Register(e)
 	badKeys := rest.NewThrottle(m.Config.FailureLimit, 2*m.Config.FailureLimit)
-	api := e.Group("/api/v1", orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
+	api := e.Group("/api/v1", m.countAdminThrottle, orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
@@ -333,4 +333,29 @@ func (m *Main) serveMetrics() error {
 	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.metricsServer.Serve(l) }()
 	return nil
+}
+
+// countInbound records one inbound request for /metrics.
+func (m *Main) countInbound(o receiver.Observation) {
+	switch {
+	case o.Result != "":
+		m.metrics.ObserveDelivery(o.Result, o.Reason, o.Took)
+	case o.UnknownToken:
+		m.metrics.UnknownToken()
+	case o.RateLimited != "":
+		m.metrics.RateLimited(o.RateLimited)
+	case o.Unavailable:
+		m.metrics.ObserveUnavailable(o.Took)
+	}
+}
+
+// countAdminThrottle counts the admin API's 429s (repeated bad keys from one address).
+func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if apierr.CodeOf(err) == apierr.CodeRateLimited {
+			m.metrics.RateLimited("api_key")
+		}
+		return err
+	}
 }
