@@ -90,15 +90,15 @@ func (in *CreateInput) Validate() error {
 // are; "retry_schedule": null goes back to the default; "enabled": true re-enables a
 // disabled channel and clears its failure count and reason.
 type UpdateInput struct {
-	Name          *string                `json:"name"`
-	URL           *string                `json:"url"`
-	EventTypes    *[]string              `json:"event_types"`
-	ServiceIDs    *[]uuid.UUID           `json:"service_ids"`
-	Headers       *map[string]string     `json:"headers"`
-	RetrySchedule rest.Nullable[[]int]   `json:"retry_schedule"`
-	Enabled       *bool                  `json:"enabled"`
-	RoutingKey    *string                `json:"routing_key"`
-	Recipients    *[]string              `json:"recipients"`
+	Name          *string              `json:"name"`
+	URL           *string              `json:"url"`
+	EventTypes    *[]string            `json:"event_types"`
+	ServiceIDs    *[]uuid.UUID         `json:"service_ids"`
+	Headers       *map[string]string   `json:"headers"`
+	RetrySchedule rest.Nullable[[]int] `json:"retry_schedule"`
+	Enabled       *bool                `json:"enabled"`
+	RoutingKey    *string              `json:"routing_key"`
+	Recipients    *[]string            `json:"recipients"`
 }
 
 // Validate checks an update.
