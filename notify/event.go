@@ -52,6 +52,10 @@ type EventData struct {
 	Source string `json:"source,omitempty"`
 	// DeliveryID is the inbound delivery that caused it, when one did.
 	DeliveryID *uuid.UUID `json:"delivery_id,omitempty"`
+	// PageURL is the organization's public status page (STATUSGATE_PUBLIC_URL +
+	// /status/<slug>), when it has one. Optional: chat messages and PagerDuty alerts
+	// link to it when it is set and say nothing of a page when it is not.
+	PageURL string `json:"page_url,omitempty"`
 }
 
 // ServiceInfo is the service an event is about.
