@@ -314,9 +314,11 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		if err := s.recordHistory(ctx, ch); err != nil {
 			return err
 		}
-		if err := s.insertPost(ctx, changePost(ch)); err != nil {
+		post := changePost(ch)
+		if err := s.insertPost(ctx, post); err != nil {
 			return err
 		}
+		ch.PostID, ch.PostTitle, ch.PostBody = post.ID, post.Title, post.Body
 		for _, fn := range s.changeFuncs {
 			if err := fn(ctx, ch); err != nil {
 				return err
