@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statusgate/statusgate/notify"
 )
 
 // Config is every setting of the gateway. Each field is filled from its flag, else its
@@ -28,6 +30,10 @@ type Config struct {
 	TrustProxyHeaders bool
 	ShutdownTimeout   time.Duration
 	SweepInterval     time.Duration
+	// SMTPURL and SMTPFrom are the mail server and sender of email channels; email
+	// channels cannot be created while SMTPURL is empty.
+	SMTPURL  string
+	SMTPFrom string
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -55,6 +61,8 @@ var options = []option{
 	}},
 	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
+	{"smtp-url", "STATUSGATE_SMTP_URL", "", "mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=starttls requires it, ?tls=none allows credentials in clear) or smtps://user:pass@host:465", true, func(c *Config, v string) error { c.SMTPURL = v; return nil }},
+	{"smtp-from", "STATUSGATE_SMTP_FROM", "", `sender of email notifications, e.g. "statusgate <alerts@example.com>"`, true, func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {
@@ -176,7 +184,15 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 || c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("shutdown timeout and sweep interval must be positive"))
 	}
+	if err := c.Email().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// Email is the mail server configuration of email channels.
+func (c Config) Email() notify.EmailConfig {
+	return notify.EmailConfig{URL: c.SMTPURL, From: c.SMTPFrom}
 }
 
 // printOptions writes the settings table of --help.
