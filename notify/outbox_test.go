@@ -39,6 +39,7 @@ type fixture struct {
 	outbox *notify.Outbox
 	api    *apitest.Server
 	orgID  uuid.UUID
+	box    *secrets.Box
 }
 
 func testBox(t *testing.T) *secrets.Box {
@@ -64,8 +65,8 @@ func newOutbox(t *testing.T, db *database.DB, clock *testclock.Clock, box *secre
 
 func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: testclock.New(t0)}
-	f.outbox = newOutbox(t, db, f.clock, testBox(t), "w1", true)
+	f := &fixture{db: db, clock: testclock.New(t0), box: testBox(t)}
+	f.outbox = newOutbox(t, db, f.clock, f.box, "w1", true)
 	f.api = apitest.New(t, db, func(g *echo.Group) {
 		notify.NewHandler(f.outbox, func(c echo.Context) (uuid.UUID, error) {
 			p, err := orgs.Caller(c)
