@@ -241,13 +241,16 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 		return fmt.Errorf("writing event to the outbox: %w", err)
 	}
 	var chans []channelRow
-	if err := conn.Select("id, event_types, service_ids").Where("org_id = ? AND enabled = ?", ev.OrgID, true).Find(&chans).Error; err != nil {
+	if err := conn.Select("id, type, event_types, service_ids").Where("org_id = ? AND enabled = ?", ev.OrgID, true).Find(&chans).Error; err != nil {
 		return fmt.Errorf("reading channels: %w", err)
 	}
 	var rows []deliveryRow
 	for _, c := range chans {
 		if !wants(c, ev) {
 			continue
+		}
+		if a, ok := o.notifiers[c.Type].(accepter); ok && !a.Accepts(ev.Type) {
+			continue // e.g. PagerDuty, which pages for incidents only
 		}
 		rows = append(rows, deliveryRow{
 			ID: uuid.Must(uuid.NewV7()), EventID: ev.ID, ChannelID: c.ID, Status: deliveryPending,
@@ -262,6 +265,10 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	}
 	return nil
 }
+
+// accepter is implemented by notifiers that only mean something for some event
+// types; the outbox writes them no delivery of the others.
+type accepter interface{ Accepts(eventType string) bool }
 
 // wants reports whether a channel's filters let ev through. Test events are never
 // fanned out (they are sent directly by the test endpoint).

@@ -34,6 +34,8 @@ type Config struct {
 	// channels cannot be created while SMTPURL is empty.
 	SMTPURL  string
 	SMTPFrom string
+	// OutboundAllowPrivate lets channels send to loopback and private addresses.
+	OutboundAllowPrivate bool
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -63,6 +65,11 @@ var options = []option{
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 	{"smtp-url", "STATUSGATE_SMTP_URL", "", "mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=starttls requires it, ?tls=none allows credentials in clear) or smtps://user:pass@host:465", true, func(c *Config, v string) error { c.SMTPURL = v; return nil }},
 	{"smtp-from", "STATUSGATE_SMTP_FROM", "", `sender of email notifications, e.g. "statusgate <alerts@example.com>"`, true, func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
+	{"outbound-allow-private", "STATUSGATE_OUTBOUND_ALLOW_PRIVATE", "false", "let notification channels send to loopback, private and link-local addresses (tests, closed networks)", false, func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.OutboundAllowPrivate = b
+		return err
+	}},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
+	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/secrets"
@@ -34,6 +35,7 @@ type Main struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	db             *database.DB
+	outbox         *notify.Outbox
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
@@ -122,11 +124,24 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.stdout, "Created organization %q. Its admin API key, shown only this once:\n\n    %s\n\n", orgs.DefaultSlug, key)
 	}
 
-	incStore := incidents.NewStore(db, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
-	svcStore := services.NewStore(db, services.Options{
-		NowFunc:     m.NowFunc,
-		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange},
+	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate), m.NowFunc)
+	if err != nil {
+		return err
+	}
+	m.outbox = notify.NewOutbox(notify.Options{
+		DB: db, Box: box, Notifiers: registry,
+		NowFunc: m.NowFunc, Logger: m.logger, AllowPrivate: m.Config.OutboundAllowPrivate,
 	})
+	// The bridge turns domain changes into events inside their transactions; it needs
+	// the services store, which needs the incidents store, which needs the bridge.
+	bridge := &eventBridge{outbox: m.outbox}
+	incStore := incidents.NewStore(db, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger, OnEvent: bridge.incidentEvent})
+	svcStore := services.NewStore(db, services.Options{
+		NowFunc: m.NowFunc,
+		// Incidents first, so a change's events follow the order things happened in.
+		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange, bridge.serviceChanged},
+	})
+	bridge.svcs = svcStore
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
@@ -153,6 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
+	notify.NewHandler(m.outbox, callerOrg).Register(api)
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -184,10 +200,19 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
 	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Run drains on cancellation: attempts in flight finish and are recorded.
+		m.outbox.Run(workerCtx)
+	}()
 	m.logger.Info("statusgate is serving", slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
 	return nil
 }
+
+// Outbox returns the notify outbox (tests read its Stats).
+func (m *Main) Outbox() *notify.Outbox { return m.outbox }
 
 // URL returns the base URL the gateway listens on (useful with --listen 127.0.0.1:0).
 func (m *Main) URL() string {
