@@ -456,8 +456,11 @@ func composeEmail(from *mail.Address, to []*mail.Address, ev Event, date time.Ti
 	header := func(k, v string) { msg.WriteString(k + ": " + v + "\r\n") }
 	header("Date", date.Format(time.RFC1123Z))
 	header("From", from.String())
-	header("To", strings.Join(addrs, ", "))
-	header("Subject", mime.QEncoding.Encode("utf-8", truncate("[statusgate] "+m.Emoji+" "+m.Title, emailSubjectMax)))
+	// Folded (CRLF + space) between addresses and between encoded words, so no line
+	// passes RFC 5322's 998 octets however many recipients or non-ASCII characters.
+	header("To", strings.Join(addrs, ",\r\n "))
+	subject := mime.QEncoding.Encode("utf-8", truncate("[statusgate] "+m.Emoji+" "+m.Title, emailSubjectMax))
+	header("Subject", strings.ReplaceAll(subject, "?= =?", "?=\r\n =?"))
 	header("Message-ID", "<"+messageID(ev)+"@"+domain+">")
 	header("MIME-Version", "1.0")
 	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))

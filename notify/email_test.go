@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -440,9 +441,15 @@ func TestEmailConfigValidate(t *testing.T) {
 func TestComposeEmailUsesCRLFOnly(t *testing.T) {
 	t.Parallel()
 	from := &mail.Address{Name: "statusgate", Address: "alerts@example.com"}
-	to := []*mail.Address{{Address: "ops@example.com"}}
+	var to []*mail.Address
+	for i := range maxEmailRecipients {
+		to = append(to, &mail.Address{Name: fmt.Sprintf("Person Number %d", i), Address: fmt.Sprintf("person.number.%d@example.com", i)})
+	}
 	for _, ev := range allTypesEvents() {
 		ev.Data.Message = "line one\nline two\n" + strings.Repeat("long ", 100)
+		if ev.Data.Service != nil {
+			ev.Data.Service.Name = strings.Repeat("Zürich ", 40) // a subject of many encoded words
+		}
 		b, err := composeEmail(from, to, ev, fixedNow())
 		if err != nil {
 			t.Fatal(err)
@@ -455,6 +462,13 @@ func TestComposeEmailUsesCRLFOnly(t *testing.T) {
 				t.Fatalf("%s: a line of %d octets, RFC 5322 allows 998", ev.Type, len(line))
 			}
 		}
-		readMail(t, b)
+		msg, _, _ := readMail(t, b)
+		if got, err := msg.Header.AddressList("To"); err != nil || len(got) != len(to) {
+			t.Fatalf("%s: To parses to %d addresses (%v), want %d", ev.Type, len(got), err, len(to))
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil || !strings.HasPrefix(subject, "[statusgate] ") || strings.Contains(subject, "=?") {
+			t.Fatalf("%s: Subject decodes to %q (%v)", ev.Type, subject, err)
+		}
 	}
 }
