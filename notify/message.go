@@ -107,6 +107,8 @@ func describe(ev Event) message {
 	if d.Source != "" {
 		m.Footer += " · via " + d.Source
 	}
+	// A blank message is no message: chats refuse empty sections.
+	msgText := strings.TrimSpace(d.Message)
 	svc := "A service"
 	if d.Service != nil && d.Service.Name != "" {
 		svc = d.Service.Name
@@ -120,7 +122,7 @@ func describe(ev Event) message {
 		m.Emoji = statusEmoji[status]
 		m.Title = svc + " is " + statusPhrase(status)
 		m.Tone = statusTone[status]
-		m.Text = d.Message
+		m.Text = msgText
 		if d.Service != nil {
 			m.Fields = append(m.Fields, field{"Status", statusLabel(d.Service.Status), true})
 			if d.Service.PreviousStatus != "" {
@@ -146,7 +148,7 @@ func describe(ev Event) message {
 		if ev.Type == EventIncidentResolved || inc.Status == "resolved" {
 			m.Tone = toneGood
 		}
-		m.Text = d.Message
+		m.Text = msgText
 		if m.Text == "" && ev.Type == EventIncidentResolved && inc.DurationSeconds != nil {
 			m.Text = "Resolved after " + readableDuration(time.Duration(*inc.DurationSeconds)*time.Second) + "."
 		}
@@ -174,7 +176,7 @@ func describe(ev Event) message {
 	case EventPostCreated:
 		m.Emoji, m.Tone = "📝", toneNeutral
 		if d.Post != nil {
-			m.Title, m.Text = d.Post.Title, d.Post.Body
+			m.Title, m.Text = d.Post.Title, strings.TrimSpace(d.Post.Body)
 		} else {
 			m.Title = "New status post"
 		}
@@ -192,7 +194,7 @@ func describe(ev Event) message {
 			m.Emoji, m.Tone = "📉", toneBad
 			m.Title = svc + " is below its SLA"
 		}
-		m.Text = d.Message
+		m.Text = msgText
 		if sla := d.SLA; sla != nil {
 			if ev.Type == EventSLABudgetWarning {
 				m.Title = fmt.Sprintf("%s has used %s of its error budget", svc, percent(sla.BudgetUsedPercent))
@@ -209,24 +211,24 @@ func describe(ev Event) message {
 		m.Emoji, m.Tone = "🔕", toneWarning
 		if c := d.Channel; c != nil {
 			m.Title = fmt.Sprintf("Channel %q was disabled", c.Name)
-			m.Text = c.Reason
+			m.Text = strings.TrimSpace(c.Reason)
 			m.Fields = append(m.Fields, field{"Channel type", c.Type, true})
 		} else {
 			m.Title = "A channel was disabled"
 		}
 		if m.Text == "" {
-			m.Text = d.Message
+			m.Text = msgText
 		}
 	case EventTest:
 		m.Emoji, m.Tone = "🧪", toneNeutral
 		m.Title = "Test notification from statusgate"
-		m.Text = d.Message
+		m.Text = msgText
 		if m.Text == "" {
 			m.Text = "This channel is set up correctly."
 		}
 	default:
 		m.Title = ev.Type
-		m.Text = d.Message
+		m.Text = msgText
 		if d.Service != nil {
 			m.Title = svc + ": " + ev.Type
 			m.Fields = append(m.Fields, field{"Status", statusLabel(d.Service.Status), true})

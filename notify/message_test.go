@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,4 +262,45 @@ func apiFieldOf(err error) (code, field string) {
 		return "", ""
 	}
 	return e.Code, e.Field
+}
+
+// Whatever a sender writes, every chat body keeps its schema and limits, and the
+// email stays a parseable two-part message with CRLF lines.
+func FuzzChannelBodies(f *testing.F) {
+	f.Add("Checkout API", "Checkout API is down", "HTTP 503 from /health", "major")
+	f.Add("", "", "   ", "")
+	f.Add(strings.Repeat("名", 300), strings.Repeat("<!channel> *", 900), strings.Repeat("[x](y)\n", 2000), "critical")
+	f.Add("a\r\nb", "\x00\xff", "line\r\n.\r\nafter a dot line", "minor")
+	from := &mail.Address{Address: "alerts@example.com"}
+	to := []*mail.Address{{Name: "Ops", Address: "ops@example.com"}}
+	f.Fuzz(func(t *testing.T, service, title, message, severity string) {
+		base := fixtureEvents()["incident_created"]
+		base.Data.Service.Name = service
+		base.Data.Incident.Title = title
+		base.Data.Incident.Severity = severity
+		base.Data.Message = message
+		for _, typ := range []string{EventServiceStatusChanged, EventIncidentCreated, EventPostCreated} {
+			ev := base
+			ev.Type = typ
+			ev.Data.Post = &PostInfo{Title: title, Body: message}
+			b, _ := json.Marshal(slackBody(ev))
+			checkBlockKit(t, b)
+			b, _ = json.Marshal(discordBody(ev))
+			checkDiscord(t, b)
+			b, _ = json.Marshal(teamsBody(ev))
+			checkAdaptiveCard(t, b)
+			if pe, skip := pagerDutyBody(testRoutingKey, ev); skip == "" {
+				b, _ = json.Marshal(pe)
+				checkPagerDuty(t, b)
+			}
+			msg, err := composeEmail(from, to, ev, fixedNow())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\n")) {
+				t.Fatalf("bare LF in the email")
+			}
+			readMail(t, msg)
+		}
+	})
 }

@@ -155,7 +155,10 @@ func pagerDutyBody(routingKey string, ev Event) (pagerDutyEvent, string) {
 	if !ok {
 		severity = "error" // an unknown severity still pages, as a major one would
 	}
-	summary := inc.Title
+	summary := strings.TrimSpace(inc.Title)
+	if summary == "" {
+		summary = "Incident " + inc.ID.String() // PagerDuty refuses an empty summary
+	}
 	if component != "" && !strings.Contains(strings.ToLower(summary), strings.ToLower(component)) {
 		summary = component + ": " + summary
 	}
