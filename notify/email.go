@@ -244,7 +244,8 @@ func (e *Email) send(ctx context.Context, rcpts []*mail.Address, msg []byte) (st
 	// write, and cancellation closes it under the client's feet.
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	raw := conn // the TLS wrapper below closes through it too
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	if s.implicitTLS {
 		tc := tls.Client(conn, s.tls)
