@@ -36,6 +36,10 @@ type Config struct {
 	SMTPFrom string
 	// OutboundAllowPrivate lets channels send to loopback and private addresses.
 	OutboundAllowPrivate bool
+	// NotifyWorkers bounds the attempts in flight per instance; NotifyLease is how
+	// long a claim of a dead instance blocks its delivery.
+	NotifyWorkers int
+	NotifyLease   time.Duration
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -65,6 +69,8 @@ var options = []option{
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 	{"smtp-url", "STATUSGATE_SMTP_URL", "", "mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=starttls requires it, ?tls=none allows credentials in clear) or smtps://user:pass@host:465", true, func(c *Config, v string) error { c.SMTPURL = v; return nil }},
 	{"smtp-from", "STATUSGATE_SMTP_FROM", "", `sender of email notifications, e.g. "statusgate <alerts@example.com>"`, true, func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
+	{"notify-workers", "STATUSGATE_NOTIFY_WORKERS", "4", "outbound notification attempts in flight at once in this instance", false, intSetter(func(c *Config, n int64) { c.NotifyWorkers = int(n) })},
+	{"notify-lease", "STATUSGATE_NOTIFY_LEASE", "60s", "how long a claimed notification waits before another instance takes over a crashed one's claim (live instances renew theirs)", false, durationSetter(func(c *Config, d time.Duration) { c.NotifyLease = d })},
 	{"outbound-allow-private", "STATUSGATE_OUTBOUND_ALLOW_PRIVATE", "false", "let notification channels send to loopback, private and link-local addresses (tests, closed networks)", false, func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		c.OutboundAllowPrivate = b
@@ -190,6 +196,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 || c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("shutdown timeout and sweep interval must be positive"))
+	}
+	if c.NotifyWorkers < 1 || c.NotifyLease < 3*time.Second {
+		errs = append(errs, errors.New("notify workers must be at least 1 and the notify lease at least 3s"))
 	}
 	if err := c.Email().Validate(); err != nil {
 		errs = append(errs, err)

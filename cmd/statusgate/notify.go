@@ -25,7 +25,7 @@ const slaWarnBudgetPercent = 80.0
 // notifiers is the registry of channel types, all HTTP ones sending with the one
 // outbound client (no redirects, the address rule at connect time).
 func notifiers(cfg Config, client *http.Client, now func() time.Time) (map[string]notify.Notifier, error) {
-	email, err := notify.NewEmail(notify.EmailConfig{URL: cfg.SMTPURL, From: cfg.SMTPFrom}, now)
+	email, err := notify.NewEmail(cfg.Email(), now)
 	if err != nil {
 		return nil, fmt.Errorf("STATUSGATE_SMTP_URL: %w", err)
 	}

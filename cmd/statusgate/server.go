@@ -131,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.outbox = notify.NewOutbox(notify.Options{
 		DB: db, Box: box, Notifiers: registry,
 		NowFunc: m.NowFunc, Logger: m.logger, AllowPrivate: m.Config.OutboundAllowPrivate,
+		Workers: m.Config.NotifyWorkers, Lease: m.Config.NotifyLease,
 	})
 	// The bridge turns domain changes into events inside their transactions; it needs
 	// the services store, which needs the incidents store, which needs the bridge.
