@@ -516,3 +516,33 @@ func TestRotateSecretSignsWithBoth(t *testing.T) {
 		}
 	})
 }
+
+// Events older than 30 days go with their deliveries and attempts; one still pending
+// stays, and the backlog's age is what Stats reports.
+func TestPruneAndBacklog(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ok := newEndpoint(t)
+		down := newEndpoint(t, status(500), status(500), status(500), status(500), status(500), status(500), status(500), status(500))
+		chID, _ := f.createChannel(t, map[string]any{"name": "ok", "url": ok.URL})
+		f.createChannel(t, map[string]any{"name": "down", "url": down.URL, "retry_schedule": []int{2 * 24 * 3600}})
+		f.enqueue(t, notify.EventServiceStatusChanged)
+		f.deliverDue(t) // ok: succeeded; down: retry in 2 days, left waiting (no worker runs)
+		f.clock.Advance(31 * 24 * time.Hour)
+		if n, err := f.outbox.Prune(context.Background()); err != nil || n != 0 {
+			t.Fatalf("Prune with a delivery still pending = %d, %v; want 0", n, err)
+		}
+		st, err := f.outbox.Stats(context.Background())
+		if err != nil || st.Pending != 1 || st.Due != 1 || st.OldestDue != 29*24*time.Hour {
+			t.Fatalf("Stats = %+v, %v; want 1 pending, due for 29 days", st, err)
+		}
+		f.deliverDue(t) // the last attempt fails: the delivery is failed
+		if n, err := f.outbox.Prune(context.Background()); err != nil || n != 1 {
+			t.Fatalf("Prune = %d, %v; want the old event gone", n, err)
+		}
+		// What is left is new: the channel.disabled the five failing days caused.
+		if left := f.deliveries(t, chID, "").Deliveries; len(left) != 1 || left[0].EventType != notify.EventChannelDisabled {
+			t.Fatalf("deliveries after pruning = %+v, want only the fresh channel.disabled", left)
+		}
+	})
+}
