@@ -60,6 +60,7 @@ type Store struct {
 	db          *database.DB
 	now         func() time.Time
 	changeFuncs []ChangeFunc
+	postFuncs   []PostFunc
 }
 
 // Options configure a Store.
@@ -68,6 +69,9 @@ type Options struct {
 	NowFunc func() time.Time
 	// ChangeFuncs run, in order, inside the transaction of every status change.
 	ChangeFuncs []ChangeFunc
+	// PostFuncs run inside the transaction of every operator's post (the posts a
+	// status change writes are in its Change).
+	PostFuncs []PostFunc
 }
 
 // NewStore returns a Store.
@@ -76,7 +80,7 @@ func NewStore(db *database.DB, opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, changeFuncs: opts.ChangeFuncs}
+	return &Store{db: db, now: now, changeFuncs: opts.ChangeFuncs, postFuncs: opts.PostFuncs}
 }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.

@@ -63,6 +63,17 @@ func (b *eventBridge) serviceChanged(ctx context.Context, ch services.Change) er
 	return b.slaCrossing(ctx, ch, base)
 }
 
+// postCreated is the services.PostFunc: post.created for an operator's post.
+func (b *eventBridge) postCreated(ctx context.Context, orgID uuid.UUID, p services.Post) error {
+	data := notify.EventData{OccurredAt: p.CreatedAt, Source: "manual", Post: &notify.PostInfo{ID: p.ID, Title: p.Title, Body: p.Body}}
+	if p.Service != nil {
+		if svc, err := b.svcs.Get(ctx, orgID, p.Service.ID); err == nil {
+			data.Service = &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}
+		}
+	}
+	return b.outbox.Enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: orgID, Data: data})
+}
+
 // SLA states, in order of severity.
 const (
 	slaOK       = "ok"

@@ -181,6 +181,14 @@ func TestOutboundEndToEnd(t *testing.T) {
 			if count["sla.breached"] != 1 || count["sla.budget_warning"] != 0 || count["service.status_changed"] != 3 {
 				t.Fatalf("deliveries by type = %v, want one sla.breached and three status changes", count)
 			}
+
+			// An operator's post is announced too.
+			do(http.MethodPost, "/api/v1/posts", map[string]any{"title": "Planned work", "body": "Tonight 22:00", "service_id": svc["id"]}, http.StatusCreated)
+			r := next(t, got)
+			data = r.body["data"].(map[string]any)
+			if r.body["type"] != "post.created" || data["source"] != "manual" || data["post"].(map[string]any)["title"] != "Planned work" {
+				t.Fatalf("after a manual post the endpoint got %v", r.body)
+			}
 		})
 	}
 }

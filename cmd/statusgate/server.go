@@ -141,6 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 		NowFunc: m.NowFunc,
 		// Incidents first, so a change's events follow the order things happened in.
 		ChangeFuncs: []services.ChangeFunc{incStore.HandleChange, bridge.serviceChanged},
+		PostFuncs:   []services.PostFunc{bridge.postCreated},
 	})
 	bridge.svcs = svcStore
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
