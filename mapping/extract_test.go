@@ -599,6 +599,20 @@ func TestExtractPresetFixtures(t *testing.T) {
 				EventID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", EventTime: mustTime(t, "2025-02-11T08:00:05Z")},
 		},
 		{
+			name:  "statusgate status change is the upstream service's status",
+			body:  mustRead(t, "statusgate-status-changed.json"),
+			rules: Rules{Preset: PresetStatusgate},
+			want: Extraction{RawStatus: "down", Status: Down, Message: "HTTP 500 from /health", ServiceName: "API",
+				EventID: "evt_0193a1b2-0000-7000-8000-00000000e001", EventTime: mustTime(t, "2026-01-15T09:30:00Z")},
+		},
+		{
+			name:  "statusgate incident event is ignored",
+			body:  mustRead(t, "statusgate-incident-created.json"),
+			rules: Rules{Preset: PresetStatusgate},
+			want: Extraction{Message: "API is down.", ServiceName: "API", EventID: "evt_0193a1b2-0000-7000-8000-00000000e002",
+				EventTime: mustTime(t, "2026-01-15T09:30:00Z"), Ignore: true, IgnoreReason: "statusgate event that is not a status change"},
+		},
+		{
 			// The published example envelope carries no status: a receiver
 			// must point status_field at its own field.
 			name:    "standard webhooks example envelope has no status",

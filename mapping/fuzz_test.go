@@ -37,6 +37,8 @@ var fixturePresets = map[string]string{
 	"statuspage-incident-update.json":     PresetStatuspage,
 	"standard-webhooks-example.json":      PresetStandardWebhooks,
 	"standard-webhooks-status.json":       PresetStandardWebhooks,
+	"statusgate-status-changed.json":      PresetStatusgate,
+	"statusgate-incident-created.json":    PresetStatusgate,
 }
 
 // wantJSONOK is the documented acceptance rule, written independently of

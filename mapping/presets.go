@@ -71,6 +71,7 @@ const (
 	PresetUptimera         = "uptimera"
 	PresetStatuspage       = "statuspage"
 	PresetStandardWebhooks = "standard-webhooks"
+	PresetStatusgate       = "statusgate"
 )
 
 // builtin is built once; Extract reads it without copying, and the exported
@@ -207,6 +208,26 @@ var builtin = []Preset{
 		EventIDHeader:  "Webhook-Id",
 		TimestampField: "timestamp",
 		Signature:      SignatureDefaults{Scheme: SchemeStandardWebhooks},
+	},
+	{
+		Name:        PresetStatusgate,
+		Description: "Another statusgate's webhook channel: service.status_changed events (the service's status and name), signed the Standard Webhooks way; its other event types are ignored.",
+		StatusField: "data.service.status",
+		// The upstream's own message, else nothing: its post title repeats the status.
+		MessageField:     "data.message",
+		ServiceNameField: "data.service.name",
+		// The event id is the same on every retry and replay upstream.
+		EventIDFields:  []string{"id"},
+		TimestampField: "data.occurred_at",
+		Ignore: []IgnoreRule{{
+			Field: "type",
+			// Only status changes move a status; incident and post events carry the
+			// service too, but repeating them here would count one change twice.
+			Values: []string{"incident.created", "incident.updated", "incident.acknowledged", "incident.resolved",
+				"post.created", "sla.budget_warning", "sla.breached", "channel.disabled", "test"},
+			Reason: "statusgate event that is not a status change",
+		}},
+		Signature: SignatureDefaults{Scheme: SchemeStandardWebhooks},
 	},
 }
 

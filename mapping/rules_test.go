@@ -77,7 +77,7 @@ func TestRulesValidate(t *testing.T) {
 
 func TestPresets(t *testing.T) {
 	t.Parallel()
-	wantNames := []string{PresetAlert24, PresetStatusPageOne, PresetPingara, PresetStatusSentry, PresetGitHub, PresetUptimera, PresetStatuspage, PresetStandardWebhooks}
+	wantNames := []string{PresetAlert24, PresetStatusPageOne, PresetPingara, PresetStatusSentry, PresetGitHub, PresetUptimera, PresetStatuspage, PresetStandardWebhooks, PresetStatusgate}
 	ps := Presets()
 	if len(ps) != len(wantNames) {
 		t.Fatalf("len(Presets()) = %d; want %d", len(ps), len(wantNames))

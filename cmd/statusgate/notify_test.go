@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/statusgate/statusgate/apitest"
+	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/testclock"
 )
@@ -199,4 +200,65 @@ func keys(m map[string]map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// One statusgate follows another's services: the upstream's webhook channel points at
+// a downstream receiver with the statusgate preset and the channel's secret; an
+// operator's change upstream moves the downstream service of the same name, and the
+// upstream's other events (the post it wrote) change nothing.
+func TestStatusgateFollowsStatusgate(t *testing.T) {
+	start := func() (*Main, string) {
+		cfg := testConfig(t, dbtest.URL(t, database.SQLite))
+		cfg.OutboundAllowPrivate = true // the downstream listens on loopback
+		m, stdout := startMain(t, cfg)
+		return m, keyPattern.FindString(stdout.String())
+	}
+	upstream, upKey := start()
+	downstream, downKey := start()
+	call := func(m *Main, key, method, path string, body any, want int) map[string]any {
+		t.Helper()
+		a := apitest.Do(t, method, m.URL()+path, key, body)
+		if a.Status != want {
+			t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
+		}
+		return a.Map(t)
+	}
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	upSvc := call(upstream, upKey, http.MethodPost, "/api/v1/services", map[string]any{"name": "Checkout"}, http.StatusCreated)
+	downSvc := call(downstream, downKey, http.MethodPost, "/api/v1/services", map[string]any{"name": "checkout"}, http.StatusCreated)
+	recv := call(downstream, downKey, http.MethodPost, "/api/v1/receivers", map[string]any{
+		"name": "upstream statusgate", "preset": "statusgate", "signature": map[string]any{"secret": secret},
+	}, http.StatusCreated)
+	call(upstream, upKey, http.MethodPost, "/api/v1/channels", map[string]any{
+		"name": "downstream", "type": "webhook", "secret": secret,
+		"url": downstream.URL() + "/api/webhooks/incoming/" + recv["token"].(string),
+	}, http.StatusCreated)
+
+	call(upstream, upKey, http.MethodPut, "/api/v1/services/"+upSvc["id"].(string)+"/status", map[string]any{"status": "down", "message": "card processor unreachable"}, http.StatusOK)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got := call(downstream, downKey, http.MethodGet, "/api/v1/services/"+downSvc["id"].(string), nil, http.StatusOK)
+		if got["status"] == "down" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("downstream service is %v a minute after the upstream went down", got["status"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Both upstream events (status change and post) arrived; only one moved a status.
+	for {
+		log := call(downstream, downKey, http.MethodGet, "/api/v1/receivers/"+recv["id"].(string)+"/deliveries", nil, http.StatusOK)
+		results := map[string]int{}
+		for _, d := range log["deliveries"].([]any) {
+			results[d.(map[string]any)["result"].(string)]++
+		}
+		if results["processed"] == 1 && results["ignored"] == 1 && len(results) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("downstream delivery log = %v, want one processed and one ignored", results)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
