@@ -546,3 +546,59 @@ func TestPruneAndBacklog(t *testing.T) {
 		}
 	})
 }
+
+// A live worker renews its lease while a slow endpoint keeps it waiting, so another
+// worker never takes the delivery over, however long the attempt runs.
+func TestSlowAttemptIsNeverStolen(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		started, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		ep := newEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(started) })
+			<-release
+			w.WriteHeader(http.StatusOK)
+		})
+		f.createChannel(t, map[string]any{"url": ep.URL})
+		f.enqueue(t, notify.EventIncidentCreated)
+		mk := func(id string) *notify.Outbox {
+			return notify.NewOutbox(notify.Options{
+				DB: db, Box: f.box, NowFunc: f.clock.Now, Logger: dbtest.Logger(t), AllowPrivate: true, WorkerID: id,
+				Notifiers: map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(true), f.clock.Now)},
+				Lease:     300 * time.Millisecond,
+			})
+		}
+		slow, other := mk("slow"), mk("other")
+		done := make(chan error, 1)
+		go func() {
+			_, err := slow.DeliverDue(context.Background())
+			done <- err
+		}()
+		<-started
+		// By the clock the first lease has run out; the renewal (every 100 ms of real
+		// time) moves it past the clock again.
+		now := f.clock.Advance(time.Hour)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var until []time.Time
+			if err := db.Conn(context.Background()).Raw("SELECT lease_until FROM notify_deliveries").Scan(&until).Error; err != nil {
+				t.Fatalf("reading the lease: %v", err)
+			}
+			if len(until) == 1 && until[0].After(now) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the lease was not renewed: %v, clock %s", until, now)
+			}
+		}
+		if n, err := other.DeliverDue(context.Background()); err != nil || n != 0 {
+			t.Fatalf("another worker took a live worker's delivery: %d, %v", n, err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatalf("slow worker: %v", err)
+		}
+		if n := len(ep.requests()); n != 1 {
+			t.Fatalf("endpoint got %d requests, want 1", n)
+		}
+	})
+}
