@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/orgs"
@@ -67,11 +68,26 @@ func (b *eventBridge) serviceChanged(ctx context.Context, ch services.Change) er
 func (b *eventBridge) postCreated(ctx context.Context, orgID uuid.UUID, p services.Post) error {
 	data := notify.EventData{OccurredAt: p.CreatedAt, Source: "manual", Post: &notify.PostInfo{ID: p.ID, Title: p.Title, Body: p.Body}}
 	if p.Service != nil {
-		if svc, err := b.svcs.Get(ctx, orgID, p.Service.ID); err == nil {
-			data.Service = &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}
+		svc, err := b.service(ctx, orgID, p.Service.ID)
+		if err != nil {
+			return err
 		}
+		data.Service = svc
 	}
 	return b.outbox.Enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: orgID, Data: data})
+}
+
+// service is the ServiceInfo of an event about a service that is not changing status;
+// nil when the service is gone (the event is still worth sending).
+func (b *eventBridge) service(ctx context.Context, orgID, id uuid.UUID) (*notify.ServiceInfo, error) {
+	svc, err := b.svcs.Get(ctx, orgID, id)
+	if apierr.CodeOf(err) == apierr.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the service of an event: %w", err)
+	}
+	return &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}, nil
 }
 
 // SLA states, in order of severity.
@@ -164,10 +180,11 @@ func (b *eventBridge) incidentEvent(ctx context.Context, ev incidents.Event) err
 		},
 	}
 	if ev.ServiceID != nil {
-		svc, err := b.svcs.Get(ctx, ev.OrgID, *ev.ServiceID)
-		if err == nil {
-			data.Service = &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}
+		svc, err := b.service(ctx, ev.OrgID, *ev.ServiceID)
+		if err != nil {
+			return err
 		}
+		data.Service = svc
 	}
 	return b.outbox.Enqueue(ctx, notify.Event{Type: typ, OrgID: ev.OrgID, Data: data})
 }
