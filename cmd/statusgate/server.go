@@ -19,6 +19,7 @@ import (
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/metrics"
+	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/rest"
@@ -36,6 +37,7 @@ type Main struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	db             *database.DB
+	outbox         *notify.Outbox
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
@@ -131,11 +133,30 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.metrics = metrics.New()
 	m.metrics.DBStats(db.SQL())
-	// incidents asks services about services, and services tells incidents of every
-	// change: the store comes first, its ChangeFunc is added once incidents exists.
-	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
-	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate), m.NowFunc)
+	if err != nil {
+		return err
+	}
+	m.outbox = notify.NewOutbox(notify.Options{
+		DB: db, Box: box, Notifiers: registry,
+		NowFunc: m.NowFunc, Logger: m.logger, AllowPrivate: m.Config.OutboundAllowPrivate,
+		Workers: m.Config.NotifyWorkers, Lease: m.Config.NotifyLease,
+	})
+	// The bridge turns domain changes into events inside their transactions. incidents
+	// asks services about services, and services tells incidents and the bridge of
+	// every change: the services store comes first, its ChangeFuncs are added once the
+	// incidents store exists, incidents before the bridge so a change's events follow
+	// the order things happened in.
+	bridge := &eventBridge{outbox: m.outbox}
+	svcStore := services.NewStore(db, services.Options{
+		NowFunc:     m.NowFunc,
+		ChangeFuncs: []services.ChangeFunc{m.countTransition},
+		PostFuncs:   []services.PostFunc{bridge.postCreated},
+	})
+	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger, OnEvent: bridge.incidentEvent})
 	svcStore.AddChangeFunc(incStore.HandleChange)
+	svcStore.AddChangeFunc(bridge.serviceChanged)
+	bridge.svcs = svcStore
 	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -187,6 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.MetricsListen == "" {
 		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
 	}
+	notify.NewHandler(m.outbox, callerOrg).Register(api)
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -228,6 +250,12 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
 	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Run drains on cancellation: attempts in flight finish and are recorded.
+		m.outbox.Run(workerCtx)
+	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
@@ -236,6 +264,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Outbox returns the notify outbox (tests read its Stats).
+func (m *Main) Outbox() *notify.Outbox { return m.outbox }
 
 // URL returns the base URL the gateway listens on (useful with --listen 127.0.0.1:0).
 func (m *Main) URL() string {
