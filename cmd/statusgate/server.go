@@ -157,6 +157,13 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore.AddChangeFunc(incStore.HandleChange)
 	svcStore.AddChangeFunc(bridge.serviceChanged)
 	bridge.svcs = svcStore
+	m.metrics.Outbox(func(ctx context.Context) (metrics.OutboxStats, error) {
+		st, err := m.outbox.Stats(ctx)
+		return metrics.OutboxStats{
+			Succeeded: st.AttemptsSucceeded, Failed: st.AttemptsFailed, ChannelsDisabled: st.ChannelsDisabled,
+			Pending: st.Pending, Due: st.Due, OldestDue: st.OldestDue,
+		}, err
+	})
 	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
