@@ -20,8 +20,10 @@ import (
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/maintenances"
 	"github.com/statusgate/statusgate/metrics"
+	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
+	"github.com/statusgate/statusgate/rest"
 	"github.com/statusgate/statusgate/secrets"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
@@ -36,6 +38,7 @@ type Main struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	db             *database.DB
+	outbox         *notify.Outbox
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
@@ -74,9 +77,11 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
 }
 
-// withOrgs opens the database for a one-shot admin command.
+// withOrgs opens the database for a one-shot admin command. It may run beside a
+// gateway on the same SQLite file (an operator creating a key), so it does not take
+// the file lock that keeps a second gateway out.
 func withOrgs(ctx context.Context, cfg Config, stderr io.Writer, fn func(orgsStore) error) error {
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: newLogger(cfg, stderr), SharedFile: true})
 	if err != nil {
 		return err
 	}
@@ -129,16 +134,58 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.metrics = metrics.New()
 	m.metrics.DBStats(db.SQL())
-	// incidents asks services about services, and services tells incidents of every
-	// change: the store comes first, its ChangeFunc is added once incidents exists.
-	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
-	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate), m.NowFunc)
+	if err != nil {
+		return err
+	}
+	m.outbox = notify.NewOutbox(notify.Options{
+		DB: db, Box: box, Notifiers: registry,
+		NowFunc: m.NowFunc, Logger: m.logger, AllowPrivate: m.Config.OutboundAllowPrivate,
+		Workers: m.Config.NotifyWorkers, Lease: m.Config.NotifyLease,
+	})
+	// The bridge turns domain changes into events inside their transactions. incidents
+	// asks services about services, and services tells incidents and the bridge of
+	// every change: the services store comes first, its ChangeFuncs are added once the
+	// incidents store exists, incidents before the bridge so a change's events follow
+	// the order things happened in.
+	bridge := &eventBridge{outbox: m.outbox}
+	svcStore := services.NewStore(db, services.Options{
+		NowFunc:     m.NowFunc,
+		ChangeFuncs: []services.ChangeFunc{m.countTransition},
+		PostFuncs:   []services.PostFunc{bridge.postCreated},
+	})
+	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger, OnEvent: bridge.incidentEvent})
 	svcStore.AddChangeFunc(incStore.HandleChange)
 	maintStore := maintenances.NewStore(db, svcStore, maintenances.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	svcStore.AddChangeFunc(bridge.serviceChanged)
+	bridge.svcs = svcStore
+	m.metrics.Outbox(func(ctx context.Context) (metrics.OutboxStats, error) {
+		st, err := m.outbox.Stats(ctx)
+		return metrics.OutboxStats{
+			Succeeded: st.AttemptsSucceeded, Failed: st.AttemptsFailed, ChannelsDisabled: st.ChannelsDisabled,
+			Pending: st.Pending, Due: st.Due, OldestDue: st.OldestDue,
+		}, err
+	})
+	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := incStore.CountOpen(ctx)
+		if err != nil {
+			return -1 // a scrape while the database is away: -1 says "unknown", not "none"
+		}
+		return float64(n)
+	})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
+	// One failure limit for senders and the admin API; a negative value turns the
+	// receiver's off, as 0 does NewThrottle.
+	failuresPerMinute := m.Config.FailureLimit
+	if failuresPerMinute == 0 {
+		failuresPerMinute = -1
+	}
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
-		RateBurst: m.Config.RateBurst, NowFunc: m.NowFunc, Logger: m.logger,
+		RateBurst: m.Config.RateBurst, FailuresPerMinute: failuresPerMinute, FailureBurst: 2 * m.Config.FailureLimit,
+		NowFunc: m.NowFunc, Logger: m.logger, ObserveFunc: m.countInbound,
 	})
 
 	e := echo.New()
@@ -162,7 +209,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Orgs: orgStore, Services: svcStore, Incidents: incStore, Maintenances: maintStore,
 		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
 	}).Register(e)
-	api := e.Group("/api/v1", orgStore.RequireKey())
+	badKeys := rest.NewThrottle(m.Config.FailureLimit, 2*m.Config.FailureLimit)
+	api := e.Group("/api/v1", m.countAdminThrottle, orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
 	svcStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
@@ -170,6 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.MetricsListen == "" {
 		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
 	}
+	notify.NewHandler(m.outbox, callerOrg).Register(api)
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -209,7 +258,18 @@ func (m *Main) Run(ctx context.Context) error {
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
+		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
 		maintStore.RunSweeper(workerCtx, m.Config.SweepInterval)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Run drains on cancellation: attempts in flight finish and are recorded.
+		m.outbox.Run(workerCtx)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
@@ -219,6 +279,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Outbox returns the notify outbox (tests read its Stats).
+func (m *Main) Outbox() *notify.Outbox { return m.outbox }
 
 // URL returns the base URL the gateway listens on (useful with --listen 127.0.0.1:0).
 func (m *Main) URL() string {
@@ -316,4 +379,29 @@ func (m *Main) serveMetrics() error {
 	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.metricsServer.Serve(l) }()
 	return nil
+}
+
+// countInbound records one inbound request for /metrics.
+func (m *Main) countInbound(o receiver.Observation) {
+	switch {
+	case o.Result != "":
+		m.metrics.ObserveDelivery(o.Result, o.Reason, o.Took)
+	case o.UnknownToken:
+		m.metrics.UnknownToken()
+	case o.RateLimited != "":
+		m.metrics.RateLimited(o.RateLimited)
+	case o.Unavailable:
+		m.metrics.ObserveUnavailable(o.Took)
+	}
+}
+
+// countAdminThrottle counts the admin API's 429s (repeated bad keys from one address).
+func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if apierr.CodeOf(err) == apierr.CodeRateLimited {
+			m.metrics.RateLimited("api_key")
+		}
+		return err
+	}
 }
