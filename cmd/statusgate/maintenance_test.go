@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ func TestMaintenanceWindowOnTwoInstances(t *testing.T) {
 	clock := testclock.New(start)
 	cfg := testConfig(t, dbtest.URL(t, database.Postgres))
 	cfg.SweepInterval = 20 * time.Millisecond
+	cfg.OutboundAllowPrivate = true // the channel's endpoint listens on loopback
 	var instances []*Main
 	var key string
 	for i := range 2 {
@@ -39,6 +42,10 @@ func TestMaintenanceWindowOnTwoInstances(t *testing.T) {
 		return apitest.Do(t, method, m.URL()+path, key, body)
 	}
 	svc := api(a, http.MethodPost, "/api/v1/services", map[string]any{"name": "Checkout"}).Map(t)["id"].(string)
+	var secret string
+	got := make(chan outboundRequest, 32)
+	ep := swVerifier(t, &secret, got)
+	secret = api(a, http.MethodPost, "/api/v1/channels", map[string]any{"name": "ops", "type": "webhook", "url": ep.URL}).Map(t)["secret"].(string)
 	token := api(a, http.MethodPost, "/api/v1/receivers", map[string]any{"name": "monitor", "service_id": svc}).Map(t)["token"].(string)
 	created := api(a, http.MethodPost, "/api/v1/maintenances", map[string]any{
 		"title": "Database upgrade", "service_ids": []string{svc},
@@ -104,6 +111,26 @@ func TestMaintenanceWindowOnTwoInstances(t *testing.T) {
 	await("completed")
 	if got := api(a, http.MethodGet, "/api/v1/services/"+svc, nil).Map(t)["status"]; got != "down" {
 		t.Fatalf("after the window the service is %v, want down (held during it)", got)
+	}
+	// What notify sent: the two changes, from source maintenance, and their posts;
+	// the held delivery sent nothing. Events are told apart by id, as at-least-once
+	// delivery may repeat one.
+	events := map[string]map[string]any{}
+	for len(events) < 4 {
+		r := next(t, got)
+		events[r.id] = r.body
+	}
+	var changes []string
+	for _, ev := range events {
+		data := ev["data"].(map[string]any)
+		if ev["type"] == "service.status_changed" {
+			service := data["service"].(map[string]any)
+			changes = append(changes, fmt.Sprint(data["source"], ":", service["previous_status"], "->", service["status"]))
+		}
+	}
+	slices.Sort(changes)
+	if want := []string{"maintenance:maintenance->down", "maintenance:operational->maintenance"}; !slices.Equal(changes, want) {
+		t.Fatalf("status changes sent = %q, want %q (events %v)", changes, want, events)
 	}
 	var posts struct {
 		Posts []struct{ Title string } `json:"posts"`
