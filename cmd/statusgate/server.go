@@ -162,6 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}).Register(e)
 	api := e.Group("/api/v1", orgStore.RequireKey())
 	svcStore.Register(api)
+	orgStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
 	if m.Config.MetricsListen == "" {
