@@ -57,8 +57,6 @@ func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
 
 type orgsStore = *orgs.Store
 
-func orgsRole(s string) orgs.Role { return orgs.Role(s) }
-
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
