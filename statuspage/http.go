@@ -66,7 +66,7 @@ func (h *Handler) handlePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	c.Response().Header().Set("Content-Security-Policy", cspFor(snap.Identity))
 	return h.renderHTML(c, http.StatusOK, "page.html", h.pageData(snap))
 }
 
@@ -94,7 +94,7 @@ func (h *Handler) handleIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	c.Response().Header().Set("Content-Security-Policy", cspFor(snap.Identity))
 	return h.renderHTML(c, http.StatusOK, "incident.html", incidentView{chrome: h.chromeOf(snap), Incident: h.incidentRowOf(snap, inc)})
 }
 
