@@ -2,6 +2,7 @@ package orgs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -322,4 +323,55 @@ func TestOrganizationProfile(t *testing.T) {
 			t.Fatalf("after clearing logo and zone: %s", a.Body)
 		}
 	})
+}
+
+// Two admins revoking each other's key at the same moment: one wins, the other is
+// refused, and the organization keeps one working admin key. On PostgreSQL through two
+// instances; SQLite is a single-instance store, so there through one database handle.
+func TestConcurrentRevocationsKeepAnAdmin(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			url := dbtest.URL(t, d)
+			clk := testclock.New(start)
+			first := openURL(t, url)
+			second := first
+			if d == database.Postgres {
+				second = openURL(t, url)
+			}
+			a := serve(t, first, clk)
+			b := serve(t, second, clk)
+			for round := 0; round < 5; round++ {
+				k0 := a.newOrg(fmt.Sprintf("org%d", round))
+				l, _ := a.list(k0)
+				k1 := a.createKey(k0, map[string]any{"role": "admin"})
+				statuses := make(chan int, 2)
+				go func() {
+					statuses <- apitest.Do(t, http.MethodDelete, a.url+"/api/v1/api-keys/"+k1["id"].(string), k0, nil).Status
+				}()
+				go func() {
+					statuses <- apitest.Do(t, http.MethodDelete, b.url+"/api/v1/api-keys/"+l.Keys[0].ID, k1["key"].(string), nil).Status
+				}()
+				got := []int{<-statuses, <-statuses}
+				won := 0
+				for _, s := range got {
+					switch s {
+					case http.StatusNoContent:
+						won++
+					case http.StatusConflict, http.StatusUnauthorized: // refused, or its own key already gone
+					default:
+						t.Fatalf("round %d: statuses %v", round, got)
+					}
+				}
+				left := 0
+				for _, k := range []string{k0, k1["key"].(string)} {
+					if apitest.Do(t, http.MethodGet, a.url+"/api/v1/api-keys", k, nil).Status == http.StatusOK {
+						left++
+					}
+				}
+				if won != 1 || left != 1 {
+					t.Fatalf("round %d: statuses %v, %d admin keys still work; want one revocation and one key left", round, got, left)
+				}
+			}
+		})
+	}
 }
