@@ -182,13 +182,12 @@ func TestAPIKeys(t *testing.T) {
 
 // Two instances on one database: a key revoked through one is refused by the other
 // on its very next request, because every request reads the key from the database.
+// Several instances are a PostgreSQL deployment; SQLite is one process per file, so
+// there the two handlers share one database handle (and still no cache).
 func TestRevocationReachesEveryInstance(t *testing.T) {
 	for _, d := range dbtest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			url := dbtest.URL(t, d)
-			clk := testclock.New(start)
-			a := serve(t, openURL(t, url), clk)
-			b := serve(t, openURL(t, url), clk)
+			a, b := twoInstances(t, d)
 			admin := a.newOrg("acme")
 			key := a.createKey(admin, map[string]any{"role": "viewer"})
 			wantStatus(t, b.do(http.MethodGet, "/api/v1/api-keys", key["key"].(string), nil), http.StatusOK, "")
@@ -197,6 +196,21 @@ func TestRevocationReachesEveryInstance(t *testing.T) {
 			wantStatus(t, a.do(http.MethodGet, "/api/v1/api-keys", key["key"].(string), nil), http.StatusUnauthorized, "unauthorized")
 		})
 	}
+}
+
+// twoInstances serves two admin APIs on one fresh database of the dialect: on
+// PostgreSQL each with its own pool, as two gateways would be; on SQLite (one process
+// per file) over one handle.
+func twoInstances(t *testing.T, d database.Dialect) (*instance, *instance) {
+	t.Helper()
+	url := dbtest.URL(t, d)
+	clk := testclock.New(start)
+	first := openURL(t, url)
+	second := first
+	if d == database.Postgres {
+		second = openURL(t, url)
+	}
+	return serve(t, first, clk), serve(t, second, clk)
 }
 
 func openURL(t *testing.T, url string) *database.DB {
@@ -325,21 +339,12 @@ func TestOrganizationProfile(t *testing.T) {
 	})
 }
 
-// Two admins revoking each other's key at the same moment: one wins, the other is
-// refused, and the organization keeps one working admin key. On PostgreSQL through two
-// instances; SQLite is a single-instance store, so there through one database handle.
+// Two admins revoking each other's key at the same moment, through two instances: one
+// wins, the other is refused, and the organization keeps one working admin key.
 func TestConcurrentRevocationsKeepAnAdmin(t *testing.T) {
 	for _, d := range dbtest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			url := dbtest.URL(t, d)
-			clk := testclock.New(start)
-			first := openURL(t, url)
-			second := first
-			if d == database.Postgres {
-				second = openURL(t, url)
-			}
-			a := serve(t, first, clk)
-			b := serve(t, second, clk)
+			a, b := twoInstances(t, d)
 			for round := 0; round < 5; round++ {
 				k0 := a.newOrg(fmt.Sprintf("org%d", round))
 				l, _ := a.list(k0)
