@@ -48,6 +48,7 @@ type DB struct {
 	gorm    *gorm.DB
 	dialect Dialect
 	logger  *slog.Logger
+	unlock  func() error // releases the SQLite file lock
 }
 
 // Options tune Open. The zero value is fine.
@@ -55,10 +56,15 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns caps the PostgreSQL pool (SQLite always writes through one connection).
 	MaxOpenConns int
+	// SharedFile skips the SQLite file lock, for a one-shot command (creating an API
+	// key) beside a running gateway: its few transactions begin IMMEDIATE and wait
+	// their turn under the busy timeout. A gateway never sets it.
+	SharedFile bool
 }
 
 // Open connects to the store named by rawURL ("sqlite://<path>" or "postgres://...")
-// and applies pending migrations.
+// and applies pending migrations. A SQLite file is locked for this process until Close:
+// a second process on it fails here with an error naming the file and the holder.
 func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -75,17 +81,32 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	var (
 		dialector gorm.Dialector
 		dialect   Dialect
+		unlock    = func() error { return nil }
+		err       error
 	)
+	// Until the store is handed out, a failure releases the SQLite lock.
+	defer func() {
+		if err != nil {
+			_ = unlock()
+		}
+	}()
 	switch {
 	case strings.HasPrefix(rawURL, "sqlite://"):
 		path := strings.TrimPrefix(rawURL, "sqlite://")
 		if path == "" {
 			return nil, errors.New("database url: sqlite:// needs a file path, e.g. sqlite://./data/statusgate.db")
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err = os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("creating the folder of %s: %w", path, err)
 		}
-		dialector = gormsqlite.Open(sqliteDSN(path))
+		if !opts.SharedFile {
+			release, lockErr := lockSQLite(path)
+			if lockErr != nil {
+				return nil, lockErr
+			}
+			unlock = release
+		}
+		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path))}
 		dialect = SQLite
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialector = postgres.Open(rawURL)
@@ -114,12 +135,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{gorm: g, dialect: dialect, logger: logger}
-	if err := db.Ping(ctx); err != nil {
+	db := &DB{gorm: g, dialect: dialect, logger: logger, unlock: unlock}
+	if err = db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connecting to %s database: %w", dialect, err)
 	}
-	if err := migrations.Apply(ctx, sqlDB, dialect, logger); err != nil {
+	if err = migrations.Apply(ctx, sqlDB, dialect, logger); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
 	}
@@ -127,16 +148,15 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 }
 
 // sqliteDSN turns a path into a DSN with the settings SQLite needs to be a safe store:
-// foreign keys enforced, WAL so readers do not block the writer, a busy timeout,
-// synchronous=FULL because a 2xx promises the change survives a power cut, and
-// immediate transactions so a transaction never fails half-way upgrading its lock.
+// foreign keys enforced, WAL so readers do not block the writer, a busy timeout, and
+// synchronous=FULL because a 2xx promises the change survives a power cut. Immediate
+// transactions come from openSQLite: the driver ignores _txlock (sqlite_immediate.go).
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(FULL)")
-	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()
 }
@@ -164,8 +184,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.SQL().PingContext(ctx)
 }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.SQL().Close() }
+// Close closes the pool, then releases the SQLite file lock.
+func (db *DB) Close() error {
+	err := db.SQL().Close()
+	if db.unlock != nil {
+		err = errors.Join(err, db.unlock())
+	}
+	return err
+}
 
 type txKey struct{}
 

@@ -3,8 +3,10 @@
 //
 // It holds the status vocabulary (the default words and a receiver's own),
 // the extraction of status, message, service name, event id and event time
-// from a JSON body by gjson paths, the provider presets (GitHub, StatusSentry,
-// Pingara, ...), and the signature schemes a receiver can require.
+// from a JSON body by gjson paths (and from headers and query parameters, by
+// header: and query: paths), one update per element of an items array, the
+// provider presets (GitHub, StatusSentry, Alertmanager, PagerDuty, ...), and
+// the signature schemes a receiver can require.
 //
 // Everything here is a pure function of its arguments: the request body and
 // headers come in as an [Input], the clock comes in as a time.Time. That is

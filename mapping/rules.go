@@ -19,13 +19,27 @@ const (
 // not a real payload layout.
 const maxPathLen = 256
 
-// Rules say where a receiver finds things in a payload. Paths are gjson
-// paths. A field left empty falls back to the preset's value (when Preset is
-// set) and then to the package default, so a receiver stores only what it
-// changed.
+// Rules say where a receiver finds things in a payload. A field left empty
+// falls back to the preset's value (when Preset is set) and then to the
+// package default, so a receiver stores only what it changed.
+//
+// Every path is a gjson path into the JSON body, or one of these source
+// paths (see [Extract] for where each is read from):
+//
+//	header:<Name>   a request header, e.g. header:X-GitHub-Event
+//	query:<name>    a query parameter of the URL, e.g. query:status
+//	root:<path>     a gjson path into the whole body, even inside an item
+//
+// A body key that really starts with "header:", "query:" or "root:" is
+// written with the colon escaped, gjson's way: header\:x.
 type Rules struct {
 	// StatusField is the path of the status value; default "status".
 	StatusField string
+	// StatusFields are further status paths, tried in order after
+	// StatusField: the first that holds a value is the status. A receiver
+	// that stores a list may put all of it here and leave StatusField empty.
+	// Setting either replaces the preset's whole list.
+	StatusFields []string
 	// MessageField is the path of a human message; default "message".
 	MessageField string
 	// ServiceNameField is the path of the service's name for a receiver that
@@ -39,13 +53,25 @@ type Rules struct {
 	// webhook-id). When both are given, the header wins: a delivery id set
 	// by the transport survives payload changes between retries.
 	EventIDHeader string
-	// TimestampField is the path of the event time (RFC 3339, or unix
-	// seconds or milliseconds), for stale-event detection.
+	// TimestampField is the path of the event time, for stale-event
+	// detection: RFC 3339 with any fraction, "+0000" offsets, zone-less
+	// times (taken as UTC), unix seconds or milliseconds (numbers or digit
+	// strings).
 	TimestampField string
+	// ItemsField is the path of an array each element of which is one update
+	// (StatusSentry's data.components, Alertmanager's alerts); "@this" (or
+	// "#") is a body that is itself an array. Inside an item, paths are read
+	// relative to the element; root: reaches the whole body.
+	ItemsField string
+	// CorrelationField is the path of a key that ties a later event to an
+	// earlier one naming the service (PagerDuty's dedup_key); see
+	// Update.CorrelationKey.
+	CorrelationField string
 	// StatusMapping holds the receiver's own words. Keys are matched
 	// case-insensitively and trimmed; values must be one of the four
-	// statuses (decode them with ParseStatus). It extends and overrides the
-	// preset's words, which extend and override the default vocabulary.
+	// statuses or [Ignored] (decode them with ParseMappingValue). It extends
+	// and overrides the preset's words, which extend and override the
+	// default vocabulary.
 	StatusMapping map[string]Status
 	// Preset names a provider preset; see Presets.
 	Preset string
@@ -79,13 +105,25 @@ func (r Rules) Validate() error {
 		{"service_name_field", r.ServiceNameField},
 		{"event_id_field", r.EventIDField},
 		{"timestamp_field", r.TimestampField},
+		{"correlation_field", r.CorrelationField},
+	}
+	for i, p := range r.StatusFields {
+		if p == "" {
+			return &ValidationError{Field: fmt.Sprintf("status_fields.%d", i), Message: "path is empty"}
+		}
+		paths = append(paths, struct{ field, path string }{fmt.Sprintf("status_fields.%d", i), p})
 	}
 	for _, p := range paths {
 		if p.path == "" {
 			continue
 		}
-		if msg := checkPath(p.path); msg != "" {
+		if msg := checkSourcePath(p.path); msg != "" {
 			return &ValidationError{Field: p.field, Message: msg}
+		}
+	}
+	if r.ItemsField != "" {
+		if msg := checkItemsPath(r.ItemsField); msg != "" {
+			return &ValidationError{Field: "items_field", Message: msg}
 		}
 	}
 	if r.FixedService && r.ServiceNameField != "" {
@@ -118,8 +156,8 @@ func validateMapping(m map[string]Status) error {
 		if norm == "" {
 			return &ValidationError{Field: "status_mapping", Message: "a key is empty"}
 		}
-		if !v.Valid() {
-			return &ValidationError{Field: "status_mapping." + k, Message: fmt.Sprintf("%q is not one of operational, degraded, down, maintenance", string(v))}
+		if !v.Valid() && v != Ignored {
+			return &ValidationError{Field: "status_mapping." + k, Message: fmt.Sprintf("%q is not one of operational, degraded, down, maintenance, ignore", string(v))}
 		}
 		if prev, dup := seen[norm]; dup && m[prev] != v {
 			return &ValidationError{Field: "status_mapping." + k, Message: fmt.Sprintf("conflicts with key %q (keys are case-insensitive)", prev)}
@@ -127,6 +165,50 @@ func validateMapping(m map[string]Status) error {
 		seen[norm] = k
 	}
 	return nil
+}
+
+// Prefixes of the paths that read the request rather than the body, and of
+// the path that reads the whole body from inside an item.
+const (
+	headerPrefix = "header:"
+	queryPrefix  = "query:"
+	rootPrefix   = "root:"
+)
+
+// checkSourcePath checks a configured path, source prefix included.
+func checkSourcePath(p string) string {
+	switch {
+	case strings.HasPrefix(p, headerPrefix):
+		if name := p[len(headerPrefix):]; !validHeaderName(name) {
+			return fmt.Sprintf("%q is not a valid HTTP header name", name)
+		}
+		return ""
+	case strings.HasPrefix(p, queryPrefix):
+		name := p[len(queryPrefix):]
+		if name == "" || len(name) > maxPathLen {
+			return "query parameter name is empty or too long"
+		}
+		for i := 0; i < len(name); i++ {
+			if name[i] <= 0x20 || name[i] == 0x7f {
+				return "query parameter name contains a space or control character"
+			}
+		}
+		return ""
+	case strings.HasPrefix(p, rootPrefix):
+		return checkPath(p[len(rootPrefix):])
+	}
+	return checkPath(p)
+}
+
+// checkItemsPath checks items_field: a body path (the request has no arrays).
+func checkItemsPath(p string) string {
+	if strings.HasPrefix(p, headerPrefix) || strings.HasPrefix(p, queryPrefix) || strings.HasPrefix(p, rootPrefix) {
+		return "items_field is a path into the body; header:, query: and root: do not apply"
+	}
+	if p == "#" {
+		return ""
+	}
+	return checkPath(p)
 }
 
 // checkPath returns why p is not a usable gjson path, or "". gjson accepts
@@ -237,16 +319,20 @@ func validHeaderName(s string) bool {
 }
 
 // resolved is Rules with the preset and the defaults folded in: what Extract
-// actually reads.
+// actually reads. Every path list is tried in order; the first path that
+// holds a value wins.
 type resolved struct {
-	statusPath    string
-	messagePath   string
-	servicePath   string
-	eventIDPaths  []string
-	eventIDHeader string
-	timePath      string
-	receiverMap   map[string]Status
-	preset        Preset
+	statusPaths      []string
+	messagePaths     []string
+	servicePaths     []string
+	timePaths        []string
+	correlationPaths []string
+	eventIDPaths     []string
+	eventIDHeader    string
+	itemsPath        string
+	itemEventIDPaths []string
+	receiverMap      map[string]Status
+	preset           Preset
 }
 
 // resolve folds the preset under the explicit fields. Only an unknown preset
@@ -260,15 +346,39 @@ func (r Rules) resolve() (resolved, error) {
 		}
 	}
 	out := resolved{
-		statusPath:    first(r.StatusField, p.StatusField, DefaultStatusField),
-		messagePath:   first(r.MessageField, p.MessageField, DefaultMessageField),
-		eventIDHeader: first(r.EventIDHeader, p.EventIDHeader),
-		timePath:      first(r.TimestampField, p.TimestampField),
-		receiverMap:   r.StatusMapping,
-		preset:        p,
+		statusPaths:      pathList(r.StatusField, r.StatusFields),
+		messagePaths:     pathList(r.MessageField, nil),
+		timePaths:        pathList(r.TimestampField, nil),
+		correlationPaths: pathList(r.CorrelationField, nil),
+		eventIDHeader:    first(r.EventIDHeader, p.EventIDHeader),
+		itemsPath:        first(r.ItemsField, p.ItemsField),
+		itemEventIDPaths: p.ItemEventIDFields,
+		receiverMap:      r.StatusMapping,
+		preset:           p,
+	}
+	if out.statusPaths == nil {
+		out.statusPaths = pathList(p.StatusField, p.StatusFields)
+	}
+	if out.statusPaths == nil {
+		out.statusPaths = []string{DefaultStatusField}
+	}
+	if out.messagePaths == nil {
+		out.messagePaths = pathList(p.MessageField, p.MessageFields)
+	}
+	if out.messagePaths == nil {
+		out.messagePaths = []string{DefaultMessageField}
+	}
+	if out.timePaths == nil {
+		out.timePaths = pathList(p.TimestampField, p.TimestampFields)
+	}
+	if out.correlationPaths == nil {
+		out.correlationPaths = p.CorrelationFields
 	}
 	if !r.FixedService {
-		out.servicePath = first(r.ServiceNameField, p.ServiceNameField)
+		out.servicePaths = pathList(r.ServiceNameField, nil)
+		if out.servicePaths == nil {
+			out.servicePaths = pathList(p.ServiceNameField, p.ServiceNameFields)
+		}
 	}
 	switch {
 	case r.EventIDField != "":
@@ -277,6 +387,20 @@ func (r Rules) resolve() (resolved, error) {
 		out.eventIDPaths = p.EventIDFields
 	}
 	return out, nil
+}
+
+// pathList is one optional path followed by more; nil when there are none.
+func pathList(one string, more []string) []string {
+	var out []string
+	if one != "" {
+		out = append(out, one)
+	}
+	for _, p := range more {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func first(vals ...string) string {

@@ -51,6 +51,24 @@ func TestRulesValidate(t *testing.T) {
 		{name: "blank mapping key is refused", rules: Rules{StatusMapping: map[string]Status{" ": Down}}, wantField: "status_mapping"},
 		{name: "conflicting keys differing in case are refused", rules: Rules{StatusMapping: map[string]Status{"Green": Operational, "green ": Down}}, wantField: "status_mapping.green "},
 		{name: "agreeing keys differing in case are accepted", rules: Rules{StatusMapping: map[string]Status{"Green": Operational, "green": Operational}}},
+		{name: "header path is valid", rules: Rules{StatusField: "header:X-GitHub-Event"}},
+		{name: "query path is valid as a source", rules: Rules{StatusField: "query:status", ServiceNameField: "query:service"}},
+		{name: "root path is valid", rules: Rules{MessageField: "root:data.title", ItemsField: "data.components"}},
+		{name: "status path list is valid", rules: Rules{StatusFields: []string{"state", "header:X-Event", "query:status"}}},
+		{name: "root items path is valid", rules: Rules{ItemsField: "@this"}},
+		{name: "hash items path is valid", rules: Rules{ItemsField: "#"}},
+		{name: "correlation path is valid", rules: Rules{CorrelationField: "dedup_key"}},
+		{name: "mapping to ignore is valid", rules: Rules{StatusMapping: map[string]Status{"acknowledged": Ignored}}},
+		{name: "bad header name is refused", rules: Rules{StatusField: "header:X Event"}, wantField: "status_field"},
+		{name: "empty header name is refused", rules: Rules{StatusField: "header:"}, wantField: "status_field"},
+		{name: "empty query name is refused", rules: Rules{MessageField: "query:"}, wantField: "message_field"},
+		{name: "query name with a space is refused", rules: Rules{MessageField: "query:a b"}, wantField: "message_field"},
+		{name: "bad root path is refused", rules: Rules{TimestampField: "root:a..b"}, wantField: "timestamp_field"},
+		{name: "empty entry of a status list names its index", rules: Rules{StatusFields: []string{"a", ""}}, wantField: "status_fields.1"},
+		{name: "bad entry of a status list names its index", rules: Rules{StatusFields: []string{"a..b"}}, wantField: "status_fields.0"},
+		{name: "header items path is refused", rules: Rules{ItemsField: "header:X-Items"}, wantField: "items_field"},
+		{name: "bad items path is refused", rules: Rules{ItemsField: "a..b"}, wantField: "items_field"},
+		{name: "bad correlation path is refused", rules: Rules{CorrelationField: "a..b"}, wantField: "correlation_field"},
 		{name: "unknown preset is refused", rules: Rules{Preset: "nope"}, wantField: "preset"},
 		{name: "preset names are case-sensitive", rules: Rules{Preset: "GitHub"}, wantField: "preset"},
 	}
@@ -73,79 +91,4 @@ func TestRulesValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestPresets(t *testing.T) {
-	t.Parallel()
-	wantNames := []string{PresetAlert24, PresetStatusPageOne, PresetPingara, PresetStatusSentry, PresetGitHub, PresetUptimera, PresetStatuspage, PresetStandardWebhooks}
-	ps := Presets()
-	if len(ps) != len(wantNames) {
-		t.Fatalf("len(Presets()) = %d; want %d", len(ps), len(wantNames))
-	}
-	for i, p := range ps {
-		t.Run(p.Name+" is complete and valid", func(t *testing.T) {
-			t.Parallel()
-			if p.Name != wantNames[i] {
-				t.Fatalf("Presets()[%d].Name = %q; want %q", i, p.Name, wantNames[i])
-			}
-			if p.Description == "" || p.StatusField == "" {
-				t.Fatalf("preset %q has description %q and status field %q; want both set", p.Name, p.Description, p.StatusField)
-			}
-			if err := (Rules{Preset: p.Name}).Validate(); err != nil {
-				t.Fatalf("Rules{Preset: %q}.Validate() = %v; want nil", p.Name, err)
-			}
-			for _, path := range append([]string{p.StatusField, p.MessageField, p.ServiceNameField, p.TimestampField}, p.EventIDFields...) {
-				if path == "" {
-					continue
-				}
-				if msg := checkPath(path); msg != "" {
-					t.Fatalf("preset %q path %q: %s", p.Name, path, msg)
-				}
-			}
-			for word, st := range p.StatusMapping {
-				if !st.Valid() || word != normalizeWord(word) {
-					t.Fatalf("preset %q maps %q to %q; want a normalized word and a valid status", p.Name, word, st)
-				}
-			}
-			for word := range p.IgnoreStatuses {
-				if word != normalizeWord(word) {
-					t.Fatalf("preset %q ignores %q; want a normalized word", p.Name, word)
-				}
-			}
-			for _, r := range p.Ignore {
-				if (r.Header == "") == (r.Field == "") || r.Reason == "" {
-					t.Fatalf("preset %q ignore rule %+v; want exactly one of Header and Field, and a reason", p.Name, r)
-				}
-			}
-			if s := p.Signature.Scheme; s != "" {
-				cfg := SignatureConfig{Scheme: s, Header: p.Signature.Header, Secrets: [][]byte{[]byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")}}
-				if err := cfg.Validate(); err != nil {
-					t.Fatalf("preset %q signature defaults %+v: Validate() = %v; want nil", p.Name, p.Signature, err)
-				}
-			}
-			got, ok := LookupPreset(p.Name)
-			if !ok || got.Name != p.Name {
-				t.Fatalf("LookupPreset(%q) = %q, %v; want the preset", p.Name, got.Name, ok)
-			}
-		})
-	}
-	t.Run("unknown name is not found", func(t *testing.T) {
-		t.Parallel()
-		if _, ok := LookupPreset("GitHub"); ok {
-			t.Fatalf("LookupPreset(%q) found a preset; want none (names are exact)", "GitHub")
-		}
-	})
-	t.Run("returned presets are copies", func(t *testing.T) {
-		t.Parallel()
-		p, _ := LookupPreset(PresetGitHub)
-		p.StatusMapping["success"] = Down
-		p.Ignore[0].Values[0] = "push"
-		p.IgnoreStatuses["inactive"] = "changed"
-		all := Presets()
-		all[0].EventIDFields = append(all[0].EventIDFields, "x")
-		again, _ := LookupPreset(PresetGitHub)
-		if again.StatusMapping["success"] != Operational || again.Ignore[0].Values[0] != "ping" || again.IgnoreStatuses["inactive"] == "changed" {
-			t.Fatalf("changing a returned preset changed the built-in one: %+v", again)
-		}
-	})
 }

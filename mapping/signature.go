@@ -2,50 +2,47 @@ package mapping
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
+	"crypto/sha1" // only for the generic scheme, for legacy senders that sign no other way
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Signature schemes a receiver can require.
+// Signature schemes a receiver can require. Every HMAC scheme is one entry of
+// the schemes table below, verified by one general verifier; only the three
+// credential schemes (a secret sent as it is) have their own small checks.
 const (
 	// SchemeHMACSHA256 is HMAC-SHA256 of the raw body, keyed with the
 	// secret's bytes. The header value is hex (any case) or base64 (standard
-	// or URL alphabet, padded or not), with an optional "sha256=" prefix.
-	// The prefix being optional covers GitHub, StatusPageOne, Shopify and
-	// plain senders with one scheme; it also means GitHub's
-	// "github-missing-prefix" vector (implementation-defined) is accepted:
-	// the prefix carries no secret, so requiring it adds no security.
+	// or URL alphabet, padded or not), with an optional "sha256=" prefix: a
+	// lenient catch-all for plain senders. The strict GitHub form is
+	// SchemeGitHub.
 	SchemeHMACSHA256 = "hmac-sha256"
-	// SchemeHMACSHA256Timestamped is the Stripe-style header
+	// SchemeHMACSHA256Timestamped is the header
 	// "t=<unix seconds>,v1=<hex or base64>[,v1=...]" with HMAC-SHA256 over
-	// "<t>.<raw body>", keyed with the secret's bytes as they are (a
-	// "whsec_" prefix is part of the key, as with Stripe). Items are parsed
-	// by key, in any order; v0 and unknown keys are ignored; undecodable v1
-	// values are skipped; any v1 matching any secret wins. The timestamp
-	// must be within the tolerance in both directions: a future timestamp
-	// beyond it is rejected (the "stripe-future-timestamp" vector is
-	// implementation-defined; a symmetric window, like Standard Webhooks and
-	// Slack, stops a sender with a fast clock from minting signatures that
-	// stay valid for long). Exactly the tolerance is accepted.
+	// "<t>.<raw body>", keyed with the secret's bytes as they are. Items are
+	// parsed by key, in any order; v0 and unknown keys are ignored;
+	// undecodable v1 values are skipped; any v1 matching any secret wins.
 	SchemeHMACSHA256Timestamped = "hmac-sha256-timestamped"
 	// SchemeStandardWebhooks is https://www.standardwebhooks.com/: headers
-	// webhook-id, webhook-timestamp and webhook-signature
-	// ("v1,<base64>" entries, space-separated), HMAC-SHA256 over
-	// "<id>.<timestamp>.<body>", keyed with the base64 decoding of the
-	// secret after its "whsec_" prefix (padded or not). The Svix-branded
-	// svix-id/svix-timestamp/svix-signature family is accepted when
-	// webhook-signature is absent; the three headers always come from one
-	// family. Asymmetric "v1a" entries are ignored, like any other version.
-	// Tolerance as for the timestamped scheme.
+	// webhook-id, webhook-timestamp and webhook-signature ("v1,<base64>"
+	// entries, space-separated), HMAC-SHA256 over "<id>.<timestamp>.<body>",
+	// keyed with the base64 decoding of the secret after its "whsec_" prefix
+	// (padded or not). A "whpk_" secret is an Ed25519 public key and checks
+	// the asymmetric "v1a" entries instead. The Svix-branded svix-* headers
+	// are accepted when webhook-signature is absent; the three headers
+	// always come from one family.
 	SchemeStandardWebhooks = "standard-webhooks"
 	// SchemeSharedSecret compares a header's value with the secret.
 	SchemeSharedSecret = "shared-secret"
@@ -54,6 +51,32 @@ const (
 	// SchemeBasic compares "Authorization: Basic ..." credentials with the
 	// secret, written "user:password".
 	SchemeBasic = "basic"
+	// SchemeGitHub is X-Hub-Signature-256: "sha256=<hex>" of the body. The
+	// prefix is required, as GitHub always sends it.
+	SchemeGitHub = "github"
+	// SchemeStripe is Stripe-Signature: "t=<ts>,v1=<hex>[,v1=...]" over
+	// "<t>.<body>", keyed with the whole secret string, "whsec_" included.
+	SchemeStripe = "stripe"
+	// SchemeSlack is X-Slack-Signature: "v0=<hex>" over
+	// "v0:<X-Slack-Request-Timestamp>:<body>".
+	SchemeSlack = "slack"
+	// SchemeShopify is X-Shopify-Hmac-SHA256: base64 of the body's HMAC.
+	SchemeShopify = "shopify"
+	// SchemeGrafana is X-Grafana-Alerting-Signature: hex of the body's HMAC,
+	// or of "<ts>:<body>" when X-Grafana-Alerting-Signature-Timestamp is sent.
+	SchemeGrafana = "grafana"
+	// SchemePagerDuty is X-PagerDuty-Signature: "v1=<hex>" entries,
+	// comma-separated (several during PagerDuty's own secret rotation).
+	SchemePagerDuty = "pagerduty"
+	// SchemeStatusSentry is X-StatusSentry-Signature:
+	// "t=<ts>,v1=<signature>" over "<ts>.<body>".
+	SchemeStatusSentry = "statussentry"
+	// SchemeUptimera is X-Uptimera-Signature: HMAC-SHA256 of the body, read
+	// as leniently as SchemeHMACSHA256.
+	SchemeUptimera = "uptimera"
+	// SchemeHMAC is the generic scheme, described by SignatureConfig's
+	// Algorithm, Encoding, SignedPayload, Prefix and TimestampHeader.
+	SchemeHMAC = "hmac"
 )
 
 // Defaults of SignatureConfig.
@@ -67,10 +90,131 @@ const (
 	// MaxSecrets is two: the current secret and the next one, during a
 	// rotation.
 	MaxSecrets = 2
+	// DefaultSignedPayload is what the generic scheme signs by default.
+	DefaultSignedPayload = "{body}"
+	// maxSignedPayload bounds the template; real ones are a dozen characters.
+	maxSignedPayload = 100
+	// maxPrefix bounds a value prefix such as "sha256=".
+	maxPrefix = 32
 )
 
+// Placeholders of a signed-payload template.
+const (
+	placeholderBody      = "{body}"
+	placeholderTimestamp = "{timestamp}"
+	placeholderID        = "{id}"
+)
+
+// encoding is how a MAC is written in a header.
+type encoding int
+
+const (
+	encHex encoding = iota
+	encBase64
+	encAny // hex, or base64 in either alphabet, padded or not
+)
+
+// layout is how the signature header carries its signature(s).
+type layout int
+
+const (
+	// layoutList is one or more comma-separated values, each after the
+	// scheme's prefix.
+	layoutList layout = iota
+	// layoutPairs is "t=<ts>,v1=<sig>[,v1=...]", parsed by key.
+	layoutPairs
+	// layoutVersioned is Standard Webhooks' space-separated "v1,<sig>".
+	layoutVersioned
+)
+
+// headerNames are the headers one scheme reads; "" means not read.
+type headerNames struct {
+	signature, timestamp, id string
+}
+
+// macSpec describes one HMAC scheme as data.
+type macSpec struct {
+	algorithm string
+	encoding  encoding
+	layout    layout
+	// prefix precedes each value in layoutList ("sha256=", "v1="); in
+	// layoutPairs it is the signature key ("v1").
+	prefix         string
+	prefixOptional bool
+	// signed is the template of the signed string; see SignatureConfig.
+	signed string
+	// signedWithoutTimestamp, when set, makes the timestamp header optional:
+	// without it the request signs this template instead (Grafana).
+	signedWithoutTimestamp string
+	// headers lists header families; the first is the default, a later one
+	// is used when its signature header is present and the first's is not.
+	headers []headerNames
+	// fixedHeaders refuses a configured header name.
+	fixedHeaders bool
+	// whsec says the secret is "whsec_" + base64 (or a "whpk_" public key).
+	whsec bool
+}
+
+// timestamped says whether the scheme signs a timestamp, so a tolerance
+// applies to it.
+func (m macSpec) timestamped() bool {
+	return strings.Contains(m.signed, placeholderTimestamp)
+}
+
+// credential is how a credential scheme carries its secret.
+type credential int
+
+const (
+	credHeader credential = iota + 1
+	credBearer
+	credBasic
+)
+
+// scheme is one entry of the table: an HMAC description or a credential kind.
+type scheme struct {
+	mac        *macSpec
+	credential credential
+}
+
+var defaultHeaders = []headerNames{{signature: DefaultSignatureHeader}}
+
+// schemes is the one table of named schemes. SchemeHMAC is absent: its
+// description comes from the receiver's configuration (genericSpec).
+var schemes = map[string]scheme{
+	SchemeHMACSHA256: {mac: &macSpec{algorithm: "sha256", encoding: encAny, layout: layoutList, prefix: "sha256=", prefixOptional: true,
+		signed: "{body}", headers: defaultHeaders}},
+	SchemeHMACSHA256Timestamped: {mac: &macSpec{algorithm: "sha256", encoding: encAny, layout: layoutPairs, prefix: "v1",
+		signed: "{timestamp}.{body}", headers: defaultHeaders}},
+	SchemeStandardWebhooks: {mac: &macSpec{algorithm: "sha256", encoding: encBase64, layout: layoutVersioned, prefix: "v1",
+		signed: "{id}.{timestamp}.{body}", fixedHeaders: true, whsec: true, headers: []headerNames{
+			{signature: "Webhook-Signature", timestamp: "Webhook-Timestamp", id: "Webhook-Id"},
+			{signature: "Svix-Signature", timestamp: "Svix-Timestamp", id: "Svix-Id"},
+		}}},
+	SchemeSharedSecret: {credential: credHeader},
+	SchemeBearer:       {credential: credBearer},
+	SchemeBasic:        {credential: credBasic},
+	SchemeGitHub: {mac: &macSpec{algorithm: "sha256", encoding: encHex, layout: layoutList, prefix: "sha256=",
+		signed: "{body}", headers: []headerNames{{signature: "X-Hub-Signature-256"}}}},
+	SchemeStripe: {mac: &macSpec{algorithm: "sha256", encoding: encHex, layout: layoutPairs, prefix: "v1",
+		signed: "{timestamp}.{body}", headers: []headerNames{{signature: "Stripe-Signature"}}}},
+	SchemeSlack: {mac: &macSpec{algorithm: "sha256", encoding: encHex, layout: layoutList, prefix: "v0=",
+		signed: "v0:{timestamp}:{body}", headers: []headerNames{{signature: "X-Slack-Signature", timestamp: "X-Slack-Request-Timestamp"}}}},
+	SchemeShopify: {mac: &macSpec{algorithm: "sha256", encoding: encBase64, layout: layoutList,
+		signed: "{body}", headers: []headerNames{{signature: "X-Shopify-Hmac-Sha256"}}}},
+	SchemeGrafana: {mac: &macSpec{algorithm: "sha256", encoding: encHex, layout: layoutList,
+		signed: "{timestamp}:{body}", signedWithoutTimestamp: "{body}",
+		headers: []headerNames{{signature: "X-Grafana-Alerting-Signature", timestamp: "X-Grafana-Alerting-Signature-Timestamp"}}}},
+	SchemePagerDuty: {mac: &macSpec{algorithm: "sha256", encoding: encHex, layout: layoutList, prefix: "v1=",
+		signed: "{body}", headers: []headerNames{{signature: "X-Pagerduty-Signature"}}}},
+	SchemeStatusSentry: {mac: &macSpec{algorithm: "sha256", encoding: encAny, layout: layoutPairs, prefix: "v1",
+		signed: "{timestamp}.{body}", headers: []headerNames{{signature: "X-Statussentry-Signature"}}}},
+	SchemeUptimera: {mac: &macSpec{algorithm: "sha256", encoding: encAny, layout: layoutList, prefix: "sha256=", prefixOptional: true,
+		signed: "{body}", headers: []headerNames{{signature: "X-Uptimera-Signature"}}}},
+}
+
 // SignatureSchemes lists the scheme names SignatureConfig accepts, for
-// validation messages and API documentation.
+// validation messages and API documentation: the original six first, in
+// their original order.
 func SignatureSchemes() []string {
 	return []string{
 		SchemeHMACSHA256,
@@ -79,8 +223,20 @@ func SignatureSchemes() []string {
 		SchemeSharedSecret,
 		SchemeBearer,
 		SchemeBasic,
+		SchemeGitHub,
+		SchemeStripe,
+		SchemeSlack,
+		SchemeShopify,
+		SchemeGrafana,
+		SchemePagerDuty,
+		SchemeStatusSentry,
+		SchemeUptimera,
+		SchemeHMAC,
 	}
 }
+
+// Algorithms of the generic scheme.
+var algorithms = map[string]func() hash.Hash{"sha256": sha256.New, "sha1": sha1.New, "sha512": sha512.New}
 
 // SignatureConfig is a receiver's signature requirement.
 type SignatureConfig struct {
@@ -95,21 +251,43 @@ type SignatureConfig struct {
 	// Tolerance bounds the age (and the lead) of a signed timestamp, for the
 	// timestamped schemes only; 0 means DefaultTolerance.
 	Tolerance time.Duration
+
+	// The generic SchemeHMAC is described by the fields below; every other
+	// scheme refuses them.
+
+	// Algorithm is sha256 (the default), sha1 or sha512.
+	Algorithm string
+	// Encoding of the MAC in the header: hex (the default) or base64
+	// (standard alphabet, padded or not).
+	Encoding string
+	// SignedPayload is a template of the signed string: literal text with
+	// the placeholders {body} (required, once) and {timestamp}; "" means
+	// "{body}". Examples: "{timestamp}.{body}", "{timestamp},{body}",
+	// "v0:{timestamp}:{body}".
+	SignedPayload string
+	// Prefix precedes each signature in the header ("sha256=", "v1=");
+	// required when set. The header may carry several comma-separated.
+	Prefix string
+	// TimestampHeader names the header with the unix-seconds timestamp. When
+	// SignedPayload has {timestamp} and TimestampHeader is "", the timestamp
+	// is inside the signature header: "t=<ts>,v1=<sig>[,v1=...]".
+	TimestampHeader string
 }
 
 // HeaderName is the header that carries the signature or secret, so the
 // receiver knows which header to redact in its delivery log.
 func (c SignatureConfig) HeaderName() string {
-	switch c.Scheme {
-	case SchemeStandardWebhooks:
-		return "Webhook-Signature"
-	case SchemeBearer, SchemeBasic:
+	s, ok := schemes[c.Scheme]
+	switch {
+	case ok && s.credential == credBearer, ok && s.credential == credBasic:
 		return "Authorization"
-	}
-	if c.Header != "" {
+	case ok && s.mac != nil && s.mac.fixedHeaders:
+		return s.mac.headers[0].signature
+	case c.Header != "":
 		return http.CanonicalHeaderKey(c.Header)
-	}
-	if c.Scheme == SchemeSharedSecret {
+	case ok && s.mac != nil:
+		return http.CanonicalHeaderKey(s.mac.headers[0].signature)
+	case c.Scheme == SchemeSharedSecret:
 		return DefaultSharedSecretHeader
 	}
 	return DefaultSignatureHeader
@@ -122,21 +300,66 @@ func (c SignatureConfig) tolerance() time.Duration {
 	return c.Tolerance
 }
 
-func timestamped(scheme string) bool {
-	return scheme == SchemeHMACSHA256Timestamped || scheme == SchemeStandardWebhooks
+// genericSpec describes the SchemeHMAC configuration in the table's terms.
+func (c SignatureConfig) genericSpec() macSpec {
+	m := macSpec{
+		algorithm: strings.ToLower(c.Algorithm), encoding: encHex, layout: layoutList,
+		prefix: c.Prefix, signed: c.SignedPayload,
+		headers: []headerNames{{signature: DefaultSignatureHeader, timestamp: c.TimestampHeader}},
+	}
+	if m.algorithm == "" {
+		m.algorithm = "sha256"
+	}
+	if strings.EqualFold(c.Encoding, "base64") {
+		m.encoding = encBase64
+	}
+	if m.signed == "" {
+		m.signed = DefaultSignedPayload
+	}
+	if m.timestamped() && c.TimestampHeader == "" {
+		m.layout, m.prefix = layoutPairs, "v1"
+	}
+	return m
+}
+
+// spec returns the HMAC description the configuration verifies with, with
+// a configured header in place of the default; nil for credential schemes.
+func (c SignatureConfig) spec() *macSpec {
+	var m macSpec
+	if c.Scheme == SchemeHMAC {
+		m = c.genericSpec()
+	} else {
+		s, ok := schemes[c.Scheme]
+		if !ok || s.mac == nil {
+			return nil
+		}
+		m = *s.mac
+	}
+	if c.Header != "" && !m.fixedHeaders {
+		first := m.headers[0]
+		first.signature = c.Header
+		m.headers = []headerNames{first}
+	}
+	return &m
 }
 
 // Validate checks the configuration when the receiver is saved. The error is
 // a *ValidationError whose Field is signature.scheme, signature.secret,
-// signature.header or signature.tolerance_seconds. Messages never repeat a
+// signature.header, signature.tolerance_seconds or one of the generic
+// fields (signature.algorithm, signature.encoding, signature.signed_payload,
+// signature.prefix, signature.timestamp_header). Messages never repeat a
 // secret.
 func (c SignatureConfig) Validate() error {
-	known := false
-	for _, s := range SignatureSchemes() {
-		known = known || s == c.Scheme
-	}
-	if !known {
+	s, known := schemes[c.Scheme]
+	if !known && c.Scheme != SchemeHMAC {
 		return &ValidationError{Field: "signature.scheme", Message: fmt.Sprintf("unknown scheme %q; known schemes: %s", c.Scheme, strings.Join(SignatureSchemes(), ", "))}
+	}
+	if c.Scheme == SchemeHMAC {
+		if err := c.validateGeneric(); err != nil {
+			return err
+		}
+	} else if err := c.refuseGenericFields(); err != nil {
+		return err
 	}
 	switch {
 	case len(c.Secrets) == 0:
@@ -144,14 +367,14 @@ func (c SignatureConfig) Validate() error {
 	case len(c.Secrets) > MaxSecrets:
 		return &ValidationError{Field: "signature.secret", Message: "at most two secrets (the current one and the next) are allowed"}
 	}
-	for _, s := range c.Secrets {
-		if msg := checkSecret(c.Scheme, s); msg != "" {
+	m := c.spec()
+	for _, sec := range c.Secrets {
+		if msg := checkSecret(s.credential, m, sec); msg != "" {
 			return &ValidationError{Field: "signature.secret", Message: msg}
 		}
 	}
 	if c.Header != "" {
-		switch c.Scheme {
-		case SchemeStandardWebhooks, SchemeBearer, SchemeBasic:
+		if s.credential == credBearer || s.credential == credBasic || (m != nil && m.fixedHeaders) {
 			return &ValidationError{Field: "signature.header", Message: fmt.Sprintf("the %s scheme reads fixed headers; leave header empty", c.Scheme)}
 		}
 		if !validHeaderName(c.Header) {
@@ -159,8 +382,8 @@ func (c SignatureConfig) Validate() error {
 		}
 	}
 	switch {
-	case c.Tolerance != 0 && !timestamped(c.Scheme):
-		return &ValidationError{Field: "signature.tolerance_seconds", Message: fmt.Sprintf("the %s scheme has no timestamp; leave tolerance unset", c.Scheme)}
+	case c.Tolerance != 0 && (m == nil || !m.timestamped()):
+		return &ValidationError{Field: "signature.tolerance_seconds", Message: fmt.Sprintf("the %s scheme signs no timestamp; leave tolerance unset", c.Scheme)}
 	case c.Tolerance < 0:
 		return &ValidationError{Field: "signature.tolerance_seconds", Message: "tolerance must not be negative"}
 	case c.Tolerance > MaxTolerance:
@@ -169,7 +392,81 @@ func (c SignatureConfig) Validate() error {
 	return nil
 }
 
-func checkSecret(scheme string, s []byte) string {
+func (c SignatureConfig) refuseGenericFields() error {
+	for _, f := range []struct{ field, value string }{
+		{"algorithm", c.Algorithm}, {"encoding", c.Encoding}, {"signed_payload", c.SignedPayload},
+		{"prefix", c.Prefix}, {"timestamp_header", c.TimestampHeader},
+	} {
+		if f.value != "" {
+			return &ValidationError{Field: "signature." + f.field, Message: fmt.Sprintf("only the %s scheme takes %s; the %s scheme defines its own", SchemeHMAC, f.field, c.Scheme)}
+		}
+	}
+	return nil
+}
+
+func (c SignatureConfig) validateGeneric() error {
+	if _, ok := algorithms[strings.ToLower(c.Algorithm)]; c.Algorithm != "" && !ok {
+		return &ValidationError{Field: "signature.algorithm", Message: fmt.Sprintf("algorithm %q must be sha256, sha1 or sha512", c.Algorithm)}
+	}
+	switch strings.ToLower(c.Encoding) {
+	case "", "hex", "base64":
+	default:
+		return &ValidationError{Field: "signature.encoding", Message: fmt.Sprintf("encoding %q must be hex or base64", c.Encoding)}
+	}
+	if msg := checkTemplate(c.SignedPayload); msg != "" {
+		return &ValidationError{Field: "signature.signed_payload", Message: msg}
+	}
+	timestamped := strings.Contains(c.SignedPayload, placeholderTimestamp)
+	if c.TimestampHeader != "" {
+		if !timestamped {
+			return &ValidationError{Field: "signature.timestamp_header", Message: "signed_payload has no {timestamp}; a timestamp header would not be signed"}
+		}
+		if !validHeaderName(c.TimestampHeader) {
+			return &ValidationError{Field: "signature.timestamp_header", Message: fmt.Sprintf("%q is not a valid HTTP header name", c.TimestampHeader)}
+		}
+	}
+	if c.Prefix != "" {
+		if timestamped && c.TimestampHeader == "" {
+			return &ValidationError{Field: "signature.prefix", Message: "with the timestamp inside the signature header (t=<ts>,v1=<sig>) the signature key is v1; leave prefix empty"}
+		}
+		if len(c.Prefix) > maxPrefix || strings.ContainsAny(c.Prefix, ", \t") || !printableASCII(c.Prefix) {
+			return &ValidationError{Field: "signature.prefix", Message: fmt.Sprintf("prefix must be at most %d printable characters without commas or spaces", maxPrefix)}
+		}
+	}
+	return nil
+}
+
+// checkTemplate says what is wrong with a signed-payload template, or "".
+func checkTemplate(t string) string {
+	if t == "" {
+		return ""
+	}
+	if len(t) > maxSignedPayload || !printableASCII(t) {
+		return fmt.Sprintf("signed_payload must be at most %d printable ASCII characters", maxSignedPayload)
+	}
+	if strings.Count(t, placeholderBody) != 1 {
+		return "signed_payload must contain {body} exactly once"
+	}
+	if strings.Count(t, placeholderTimestamp) > 1 {
+		return "signed_payload may contain {timestamp} at most once"
+	}
+	rest := strings.NewReplacer(placeholderBody, "", placeholderTimestamp, "").Replace(t)
+	if strings.ContainsAny(rest, "{}") {
+		return "signed_payload knows only the placeholders {body} and {timestamp}"
+	}
+	return ""
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func checkSecret(cred credential, m *macSpec, s []byte) string {
 	if len(s) == 0 {
 		return "secret is empty"
 	}
@@ -181,12 +478,15 @@ func checkSecret(scheme string, s []byte) string {
 			return "secret contains a control character"
 		}
 	}
-	switch scheme {
-	case SchemeStandardWebhooks:
-		if _, ok := standardWebhooksKey(s); !ok {
-			return `secret must be "whsec_" followed by base64`
+	switch {
+	case m != nil && m.whsec:
+		if bytes.HasPrefix(s, []byte("whsk_")) {
+			return `a "whsk_" secret is the sender's private signing key; give the "whpk_" public key or the "whsec_" secret`
 		}
-	case SchemeBasic:
+		if _, ok := standardWebhooksKey(s); !ok {
+			return `secret must be "whsec_" followed by base64, or "whpk_" followed by the base64 of an Ed25519 public key`
+		}
+	case cred == credBasic:
 		if !bytes.Contains(s, []byte(":")) {
 			return `secret must be "user:password"`
 		}
@@ -198,10 +498,36 @@ func checkSecret(scheme string, s []byte) string {
 // so a caller can answer 401 signature_invalid without a type switch.
 var ErrSignatureInvalid = errors.New("signature invalid")
 
+// SignatureKind says which part of a request's proof failed, so the
+// delivery log can say it while the sender is told only signature_invalid.
+type SignatureKind string
+
+// Kinds of SignatureError.
+const (
+	// SignatureMissing: no signature, secret or timestamp header was sent.
+	SignatureMissing SignatureKind = "missing"
+	// SignatureMalformed: a header is there but cannot be read (not the
+	// scheme's layout, an undecodable MAC, a timestamp that is no number).
+	SignatureMalformed SignatureKind = "malformed"
+	// SignatureExpired: correctly signed, but the signed timestamp is older
+	// than the tolerance (a replay, or a sender with a slow clock).
+	SignatureExpired SignatureKind = "expired"
+	// SignatureFuture: correctly signed, but dated further ahead than the
+	// tolerance.
+	SignatureFuture SignatureKind = "future"
+	// SignatureMismatch: readable, but made with none of the secrets, or
+	// over other bytes.
+	SignatureMismatch SignatureKind = "mismatch"
+	// SignatureMisconfigured: the receiver's own configuration is invalid
+	// (Validate prevents this on save); verification fails closed.
+	SignatureMisconfigured SignatureKind = "misconfigured"
+)
+
 // SignatureError says why a request failed authentication, in words an
 // operator can act on. Reasons never contain a secret or the expected
 // signature.
 type SignatureError struct {
+	Kind   SignatureKind
 	Reason string
 	cause  error
 }
@@ -216,31 +542,32 @@ func (e *SignatureError) Is(target error) bool { return target == ErrSignatureIn
 // invalid.
 func (e *SignatureError) Unwrap() error { return e.cause }
 
-func sigErr(format string, args ...any) error {
-	return &SignatureError{Reason: fmt.Sprintf(format, args...)}
+func sigErr(kind SignatureKind, format string, args ...any) error {
+	return &SignatureError{Kind: kind, Reason: fmt.Sprintf(format, args...)}
 }
+
+// errMismatch is the one reason for a readable signature made with no
+// configured secret: which secret or entry came closest is not said.
+func errMismatch() error { return sigErr(SignatureMismatch, "signature mismatch") }
 
 // VerifySignature checks one request against the receiver's configuration,
 // over the exact raw body, with now as the clock. It returns nil or a
 // *SignatureError. An invalid configuration fails closed: the error is a
-// *SignatureError that unwraps to the *ValidationError. Every comparison of
-// secret material is constant-time.
+// *SignatureError of kind misconfigured that unwraps to the
+// *ValidationError. Every comparison of secret material is constant-time.
 func VerifySignature(cfg SignatureConfig, in Input, now time.Time) error {
 	if err := cfg.Validate(); err != nil {
-		return &SignatureError{Reason: "signature configuration is invalid: " + err.Error(), cause: err}
+		return &SignatureError{Kind: SignatureMisconfigured, Reason: "signature configuration is invalid: " + err.Error(), cause: err}
 	}
-	switch cfg.Scheme {
-	case SchemeHMACSHA256:
-		return verifyHMAC(cfg, in)
-	case SchemeHMACSHA256Timestamped:
-		return verifyTimestamped(cfg, in, now)
-	case SchemeStandardWebhooks:
-		return verifyStandardWebhooks(cfg, in, now)
-	case SchemeSharedSecret:
+	if m := cfg.spec(); m != nil {
+		return verifyMAC(cfg, *m, in, now)
+	}
+	switch schemes[cfg.Scheme].credential {
+	case credHeader:
 		return verifySharedSecret(cfg, in)
-	case SchemeBearer:
+	case credBearer:
 		return verifyBearer(cfg, in)
-	default: // SchemeBasic; Validate rejected anything else.
+	default: // credBasic; Validate rejected anything else.
 		return verifyBasic(cfg, in)
 	}
 }
@@ -250,11 +577,11 @@ func VerifySignature(cfg SignatureConfig, in Input, now time.Time) error {
 // default header carries, and a sender that wants the prefix can add it
 // (the verifier accepts both).
 func SignHMACSHA256Hex(secret, body []byte) string {
-	return hex.EncodeToString(hmacSHA256(secret, body))
+	return hex.EncodeToString(macOf(sha256.New, secret, body))
 }
 
-func hmacSHA256(key []byte, parts ...[]byte) []byte {
-	m := hmac.New(sha256.New, key)
+func macOf(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
+	m := hmac.New(h, key)
 	for _, p := range parts {
 		m.Write(p)
 	}
@@ -265,68 +592,49 @@ func hmacSHA256(key []byte, parts ...[]byte) []byte {
 // which one the sender meant is ambiguous, and an attacker who can add a
 // header should not get to choose.
 func singleHeader(h http.Header, name string) (string, error) {
+	name = http.CanonicalHeaderKey(name)
 	vs := h.Values(name)
 	switch {
 	case len(vs) == 0:
-		return "", sigErr("signature header %s is missing", http.CanonicalHeaderKey(name))
+		return "", sigErr(SignatureMissing, "signature missing: header %s is absent", name)
 	case len(vs) > 1:
-		return "", sigErr("signature header %s appears more than once", http.CanonicalHeaderKey(name))
+		return "", sigErr(SignatureMalformed, "signature malformed: header %s appears more than once", name)
 	}
 	v := strings.TrimSpace(vs[0])
 	if v == "" {
-		return "", sigErr("signature header %s is empty", http.CanonicalHeaderKey(name))
+		return "", sigErr(SignatureMissing, "signature missing: header %s is empty", name)
 	}
 	return v, nil
 }
 
-// decodeMAC reads a SHA-256 MAC written in hex or base64, with an optional
-// "sha256=" prefix. The length decides: 64 characters can only be hex of 32
-// bytes, since base64 of 32 bytes is 43 or 44.
-func decodeMAC(s string) ([]byte, bool) {
+// decodeMAC reads a MAC of size bytes in the given encoding. For encAny the
+// length decides: 2*size characters can only be hex, since base64 of size
+// bytes is shorter.
+func decodeMAC(s string, enc encoding, size int) ([]byte, bool) {
 	s = strings.TrimSpace(s)
-	if len(s) >= 7 && strings.EqualFold(s[:7], "sha256=") {
-		s = s[7:]
-	}
-	if len(s) == 2*sha256.Size {
+	if enc != encBase64 && len(s) == 2*size {
 		b, err := hex.DecodeString(s)
 		return b, err == nil
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil && len(b) == sha256.Size {
+	if enc == encHex {
+		return nil, false
+	}
+	encs := []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding}
+	if enc == encAny {
+		encs = append(encs, base64.URLEncoding, base64.RawURLEncoding)
+	}
+	for _, e := range encs {
+		if b, err := e.DecodeString(s); err == nil && len(b) == size {
 			return b, true
 		}
 	}
 	return nil, false
 }
 
-// anyMatch compares every candidate with every key's MAC without stopping
-// early, so timing says nothing about which one matched.
-func anyMatch(secrets [][]byte, sigs [][]byte, parts ...[]byte) bool {
-	ok := false
-	for _, secret := range secrets {
-		want := hmacSHA256(secret, parts...)
-		for _, sig := range sigs {
-			if hmac.Equal(sig, want) {
-				ok = true
-			}
-		}
-	}
-	return ok
-}
-
-func verifyHMAC(cfg SignatureConfig, in Input) error {
-	v, err := singleHeader(in.Header, cfg.HeaderName())
-	if err != nil {
-		return err
-	}
-	sig, ok := decodeMAC(v)
-	if !ok {
-		return sigErr("signature is not valid hex or base64 of an HMAC-SHA256")
-	}
-	if !anyMatch(cfg.Secrets, [][]byte{sig}, in.Body) {
-		return sigErr("signature does not match")
-	}
-	return nil
+// describe names what the scheme expects, for a malformed reason.
+func (m macSpec) describe() string {
+	enc := map[encoding]string{encHex: "hex", encBase64: "base64", encAny: "hex or base64"}[m.encoding]
+	return fmt.Sprintf("%s of an HMAC-%s", enc, strings.ToUpper(m.algorithm))
 }
 
 // maxTimestampDigits keeps a timestamp within what time.Unix handles; 12
@@ -344,34 +652,42 @@ func parseUnixSeconds(s string) (int64, bool) {
 	return n, err == nil
 }
 
+// checkTolerance is symmetric: a timestamp may be as far ahead as behind.
+// Exactly the tolerance is accepted, as in every reference library. It
+// counts whole seconds, which also keeps a far-off timestamp from
+// overflowing a time.Duration.
 func checkTolerance(ts int64, now time.Time, tol time.Duration) error {
-	d := now.Sub(time.Unix(ts, 0))
-	if d > tol || d < -tol {
-		return sigErr("timestamp is outside the %ds tolerance", int64(tol/time.Second))
+	age, limit := now.Unix()-ts, int64(tol/time.Second)
+	switch {
+	case age > limit:
+		return sigErr(SignatureExpired, "timestamp %d s in the past, tolerance %d s", age, limit)
+	case age < -limit:
+		return sigErr(SignatureFuture, "timestamp %d s in the future, tolerance %d s", -age, limit)
 	}
 	return nil
 }
 
-// timestampedHeader is a parsed "t=...,v1=..." value.
-type timestampedHeader struct {
+// pairsHeader is a parsed "t=...,v1=..." value.
+type pairsHeader struct {
 	t       string   // as sent: it is what the sender signed
 	ts      int64    // its value
-	sigs    [][]byte // decodable v1 values
-	anyV1   bool     // whether any v1 item was present
+	sigs    [][]byte // decodable signature values
+	anySig  bool     // whether any signature item was present
 	problem string   // why the header is unusable, "" if it is usable
 }
 
-// parseTimestampedHeader parses by key, so item order does not matter.
-func parseTimestampedHeader(v string) timestampedHeader {
-	var h timestampedHeader
+// parsePairs parses by key, so item order does not matter; key names the
+// signature items ("v1"), other keys are ignored.
+func parsePairs(v, key string, enc encoding, size int) pairsHeader {
+	var h pairsHeader
 	seenT := false
 	for item := range strings.SplitSeq(v, ",") {
-		key, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok {
-			h.problem = "is malformed (expected t=<timestamp>,v1=<signature>)"
+			h.problem = "is not t=<timestamp>,v1=<signature>"
 			return h
 		}
-		switch key {
+		switch k {
 		case "t":
 			if seenT {
 				h.problem = "has more than one timestamp"
@@ -384,9 +700,9 @@ func parseTimestampedHeader(v string) timestampedHeader {
 				return h
 			}
 			h.t, h.ts = val, ts
-		case "v1":
-			h.anyV1 = true
-			if sig, ok := decodeMAC(val); ok {
+		case key:
+			h.anySig = true
+			if sig, ok := decodeMAC(val, enc, size); ok {
 				h.sigs = append(h.sigs, sig)
 			}
 		}
@@ -394,38 +710,192 @@ func parseTimestampedHeader(v string) timestampedHeader {
 	switch {
 	case !seenT:
 		h.problem = "has no timestamp (t=)"
-	case !h.anyV1:
-		h.problem = "has no v1 signature"
+	case !h.anySig:
+		h.problem = "has no " + key + " signature"
 	}
 	return h
 }
 
-func verifyTimestamped(cfg SignatureConfig, in Input, now time.Time) error {
-	name := cfg.HeaderName()
-	v, err := singleHeader(in.Header, name)
+// listSignatures reads comma-separated values after the prefix. Values
+// without a required prefix are skipped, like undecodable ones.
+func listSignatures(v string, m macSpec, size int) [][]byte {
+	var sigs [][]byte
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if m.prefix != "" {
+			if len(item) >= len(m.prefix) && strings.EqualFold(item[:len(m.prefix)], m.prefix) {
+				item = item[len(m.prefix):]
+			} else if !m.prefixOptional {
+				continue
+			}
+		}
+		if sig, ok := decodeMAC(item, m.encoding, size); ok {
+			sigs = append(sigs, sig)
+		}
+	}
+	return sigs
+}
+
+// versionedSignatures returns the decodable entries of a Standard Webhooks
+// signature value: v1 MACs and v1a Ed25519 signatures, and whether any
+// entry of a version this verifier reads was present.
+func versionedSignatures(v string, wantV1, wantV1a bool) (macs, eds [][]byte, found bool) {
+	for entry := range strings.FieldsSeq(v) {
+		version, val, ok := strings.Cut(entry, ",")
+		if !ok {
+			continue
+		}
+		switch {
+		case version == "v1" && wantV1:
+			found = true
+			if b, err := base64.StdEncoding.DecodeString(val); err == nil && len(b) == sha256.Size {
+				macs = append(macs, b)
+			}
+		case version == "v1a" && wantV1a:
+			found = true
+			if b, err := base64.StdEncoding.DecodeString(val); err == nil && len(b) == ed25519.SignatureSize {
+				eds = append(eds, b)
+			}
+		}
+	}
+	return macs, eds, found
+}
+
+// signedMessage fills the template. The template is validated, so {body}
+// occurs once.
+func signedMessage(tmpl, id, ts string, body []byte) [][]byte {
+	before, after, _ := strings.Cut(tmpl, placeholderBody)
+	fill := strings.NewReplacer(placeholderID, id, placeholderTimestamp, ts)
+	return [][]byte{[]byte(fill.Replace(before)), body, []byte(fill.Replace(after))}
+}
+
+// pickHeaders chooses the header family: the first whose signature header
+// was sent, else the default (whose absence is then reported).
+func pickHeaders(h http.Header, families []headerNames) headerNames {
+	for _, f := range families {
+		if len(h.Values(f.signature)) > 0 {
+			return f
+		}
+	}
+	return families[0]
+}
+
+// verifyMAC is the one verifier of every HMAC scheme. It reads the
+// headers, checks the MAC before the timestamp's age so the log says
+// "expired" only of a genuinely signed request, and tries every secret
+// against every signature.
+func verifyMAC(cfg SignatureConfig, m macSpec, in Input, now time.Time) error {
+	newHash := algorithms[m.algorithm]
+	size := newHash().Size()
+	names := pickHeaders(in.Header, m.headers)
+	sigName := http.CanonicalHeaderKey(names.signature)
+	v, err := singleHeader(in.Header, sigName)
 	if err != nil {
 		return err
 	}
-	h := parseTimestampedHeader(v)
-	if h.problem != "" {
-		return sigErr("signature header %s %s", name, h.problem)
+	var id, t string
+	if names.id != "" {
+		if id, err = singleHeader(in.Header, names.id); err != nil {
+			return err
+		}
 	}
-	if err := checkTolerance(h.ts, now, cfg.tolerance()); err != nil {
-		return err
+	signed := m.signed
+	switch {
+	case m.timestamped() && m.layout == layoutPairs:
+		// read below with the signatures
+	case m.timestamped() && m.signedWithoutTimestamp != "" && len(in.Header.Values(names.timestamp)) == 0:
+		signed = m.signedWithoutTimestamp
+	case m.timestamped():
+		if t, err = singleHeader(in.Header, names.timestamp); err != nil {
+			return err
+		}
 	}
-	if len(h.sigs) == 0 {
-		return sigErr("signature is not valid hex or base64 of an HMAC-SHA256")
+	var ts int64
+	if t != "" {
+		var ok bool
+		if ts, ok = parseUnixSeconds(t); !ok {
+			return sigErr(SignatureMalformed, "signature malformed: header %s is not unix seconds", http.CanonicalHeaderKey(names.timestamp))
+		}
 	}
-	if !anyMatch(cfg.Secrets, h.sigs, []byte(h.t), []byte("."), in.Body) {
-		return sigErr("signature does not match")
+
+	var sigs, eds [][]byte
+	switch m.layout {
+	case layoutPairs:
+		p := parsePairs(v, m.prefix, m.encoding, size)
+		if p.problem != "" {
+			return sigErr(SignatureMalformed, "signature malformed: header %s %s", sigName, p.problem)
+		}
+		t, ts, sigs = p.t, p.ts, p.sigs
+	case layoutVersioned:
+		keys, pubs := standardWebhooksKeys(cfg.Secrets)
+		var found bool
+		sigs, eds, found = versionedSignatures(v, len(keys) > 0, len(pubs) > 0)
+		if !found {
+			return sigErr(SignatureMalformed, "signature malformed: header %s has no %s entry", sigName, map[bool]string{true: "v1a", false: "v1"}[len(keys) == 0])
+		}
+		if len(sigs) == 0 && len(eds) == 0 {
+			return sigErr(SignatureMalformed, "signature malformed: header %s holds no decodable signature", sigName)
+		}
+		parts := signedMessage(signed, id, t, in.Body)
+		ok := anyMatch(newHash, keys, sigs, parts...)
+		msg := bytes.Join(parts, nil)
+		for _, pub := range pubs {
+			for _, sig := range eds {
+				// Not constant-time, and need not be: nothing secret is compared.
+				ok = ed25519.Verify(pub, msg, sig) || ok
+			}
+		}
+		if !ok {
+			return errMismatch()
+		}
+		return checkTolerance(ts, now, cfg.tolerance())
+	default:
+		sigs = listSignatures(v, m, size)
+	}
+	if len(sigs) == 0 {
+		want := m.describe()
+		switch {
+		case m.layout == layoutPairs:
+			want = m.prefix + "=<" + want + ">"
+		case m.prefix != "" && !m.prefixOptional:
+			want = m.prefix + "<" + want + ">"
+		}
+		return sigErr(SignatureMalformed, "signature malformed: header %s holds no %s", sigName, want)
+	}
+	if !anyMatch(newHash, cfg.Secrets, sigs, signedMessage(signed, id, t, in.Body)...) {
+		return errMismatch()
+	}
+	if m.timestamped() && signed == m.signed {
+		return checkTolerance(ts, now, cfg.tolerance())
 	}
 	return nil
 }
 
+// anyMatch compares every candidate with every key's MAC without stopping
+// early, so timing says nothing about which one matched.
+func anyMatch(h func() hash.Hash, keys [][]byte, sigs [][]byte, parts ...[]byte) bool {
+	ok := false
+	for _, key := range keys {
+		want := macOf(h, key, parts...)
+		for _, sig := range sigs {
+			if hmac.Equal(sig, want) {
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
 // standardWebhooksKey decodes "whsec_<base64>" (the prefix is optional, as
-// in the reference libraries; padding too, as in the Python one).
+// in the reference libraries; padding too, as in the Python one) or
+// "whpk_<base64>", an Ed25519 public key of exactly 32 bytes.
 func standardWebhooksKey(secret []byte) ([]byte, bool) {
-	s := strings.TrimPrefix(string(secret), "whsec_")
+	s := string(secret)
+	if pk, ok := strings.CutPrefix(s, "whpk_"); ok {
+		b, err := base64.StdEncoding.DecodeString(pk)
+		return b, err == nil && len(b) == ed25519.PublicKeySize
+	}
+	s = strings.TrimPrefix(s, "whsec_")
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
 		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
 			return b, true
@@ -434,62 +904,18 @@ func standardWebhooksKey(secret []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// parseStandardSignatures returns the decodable v1 entries of a
-// webhook-signature value and whether any v1 entry was present.
-func parseStandardSignatures(v string) (sigs [][]byte, anyV1 bool) {
-	for entry := range strings.FieldsSeq(v) {
-		version, val, ok := strings.Cut(entry, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		anyV1 = true
-		if b, err := base64.StdEncoding.DecodeString(val); err == nil && len(b) == sha256.Size {
-			sigs = append(sigs, b)
-		}
-	}
-	return sigs, anyV1
-}
-
-func verifyStandardWebhooks(cfg SignatureConfig, in Input, now time.Time) error {
-	family := "Webhook-"
-	if len(in.Header.Values("Webhook-Signature")) == 0 && len(in.Header.Values("Svix-Signature")) > 0 {
-		family = "Svix-"
-	}
-	sigHeader, err := singleHeader(in.Header, family+"Signature")
-	if err != nil {
-		return err
-	}
-	id, err := singleHeader(in.Header, family+"Id")
-	if err != nil {
-		return err
-	}
-	t, err := singleHeader(in.Header, family+"Timestamp")
-	if err != nil {
-		return err
-	}
-	ts, ok := parseUnixSeconds(t)
-	if !ok {
-		return sigErr("signature header %sTimestamp is not unix seconds", family)
-	}
-	if err := checkTolerance(ts, now, cfg.tolerance()); err != nil {
-		return err
-	}
-	sigs, anyV1 := parseStandardSignatures(sigHeader)
-	switch {
-	case !anyV1:
-		return sigErr("signature header %sSignature has no v1 signature", family)
-	case len(sigs) == 0:
-		return sigErr("signature is not valid base64 of an HMAC-SHA256")
-	}
-	keys := make([][]byte, 0, len(cfg.Secrets))
-	for _, s := range cfg.Secrets {
+// standardWebhooksKeys splits validated secrets into HMAC keys and Ed25519
+// public keys.
+func standardWebhooksKeys(secrets [][]byte) (keys [][]byte, pubs []ed25519.PublicKey) {
+	for _, s := range secrets {
 		k, _ := standardWebhooksKey(s) // Validate checked it
-		keys = append(keys, k)
+		if bytes.HasPrefix(s, []byte("whpk_")) {
+			pubs = append(pubs, ed25519.PublicKey(k))
+		} else {
+			keys = append(keys, k)
+		}
 	}
-	if !anyMatch(keys, sigs, []byte(id), []byte("."), []byte(t), []byte("."), in.Body) {
-		return sigErr("signature does not match")
-	}
-	return nil
+	return keys, pubs
 }
 
 // secretEqual compares in constant time whatever the lengths: hashing both
@@ -510,12 +936,12 @@ func verifySharedSecret(cfg SignatureConfig, in Input) error {
 	vs := in.Header.Values(name)
 	switch {
 	case len(vs) == 0:
-		return sigErr("secret header %s is missing", name)
+		return sigErr(SignatureMissing, "secret missing: header %s is absent", name)
 	case len(vs) > 1:
-		return sigErr("secret header %s appears more than once", name)
+		return sigErr(SignatureMalformed, "secret malformed: header %s appears more than once", name)
 	}
 	if !secretEqual([]byte(strings.TrimSpace(vs[0])), cfg.Secrets) {
-		return sigErr("secret in header %s does not match", name)
+		return sigErr(SignatureMismatch, "secret mismatch: header %s holds another value", name)
 	}
 	return nil
 }
@@ -526,13 +952,13 @@ func authorization(h http.Header, scheme string) (string, error) {
 	vs := h.Values("Authorization")
 	switch {
 	case len(vs) == 0:
-		return "", sigErr("Authorization header is missing")
+		return "", sigErr(SignatureMissing, "credentials missing: header Authorization is absent")
 	case len(vs) > 1:
-		return "", sigErr("Authorization header appears more than once")
+		return "", sigErr(SignatureMalformed, "credentials malformed: header Authorization appears more than once")
 	}
 	got, cred, ok := strings.Cut(strings.TrimSpace(vs[0]), " ")
 	if !ok || !strings.EqualFold(got, scheme) {
-		return "", sigErr("Authorization header is not %s credentials", scheme)
+		return "", sigErr(SignatureMalformed, "credentials malformed: header Authorization is not %s credentials", scheme)
 	}
 	return strings.TrimSpace(cred), nil
 }
@@ -543,7 +969,7 @@ func verifyBearer(cfg SignatureConfig, in Input) error {
 		return err
 	}
 	if !secretEqual([]byte(token), cfg.Secrets) {
-		return sigErr("bearer token does not match")
+		return sigErr(SignatureMismatch, "credentials mismatch: bearer token does not match")
 	}
 	return nil
 }
@@ -555,10 +981,10 @@ func verifyBasic(cfg SignatureConfig, in Input) error {
 	}
 	raw, err := base64.StdEncoding.DecodeString(cred)
 	if err != nil {
-		return sigErr("Authorization header is not valid Basic credentials")
+		return sigErr(SignatureMalformed, "credentials malformed: header Authorization is not valid Basic credentials")
 	}
 	if !secretEqual(raw, cfg.Secrets) {
-		return sigErr("basic credentials do not match")
+		return sigErr(SignatureMismatch, "credentials mismatch: basic credentials do not match")
 	}
 	return nil
 }

@@ -18,6 +18,27 @@ const (
 	Maintenance Status = "maintenance"
 )
 
+// Ignored is not a status: it is the one extra value a status_mapping entry
+// may take, saying that the word carries no status change (an acknowledgement,
+// a ping, an informational notice). A delivery whose status maps to it is
+// ignored with the reason [ReasonIgnoredValue], never failed. [Status.Valid]
+// is false for it, so it can never be stored as a service's status.
+const Ignored Status = "ignore"
+
+// ReasonIgnoredValue is Extraction.IgnoreReason (and Update.IgnoreReason) when
+// a status_mapping entry said [Ignored]: a stable code the receiver can turn
+// into its delivery reason, where the preset's own ignore rules carry a
+// sentence.
+const ReasonIgnoredValue = "ignored_value"
+
+// ParseMappingValue accepts what a status_mapping entry may map a word to: one
+// of the four statuses or "ignore" ([Ignored]), case-insensitively and
+// trimmed.
+func ParseMappingValue(s string) (Status, bool) {
+	st := Status(strings.ToLower(strings.TrimSpace(s)))
+	return st, st.Valid() || st == Ignored
+}
+
 // Statuses lists the four statuses from the least to the most severe
 // (operational, maintenance, degraded, down), the same order as
 // [Status.Severity], so a status page can sort by it and a legend reads from

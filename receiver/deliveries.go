@@ -12,13 +12,21 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/mapping"
 )
 
 // The delivery log's limits.
 const (
-	// KeepDeliveries is how many deliveries each receiver keeps, newest first.
+	// KeepDeliveries is how many deliveries each receiver keeps, newest first, of
+	// those that came from someone holding its credentials.
 	KeepDeliveries = 50
+	// KeepUnverified is how many it keeps, on a bound of their own, of those that did
+	// not prove where they came from: auth_failed, and payload_too_large, which is
+	// refused before a signature can be checked. Anyone who knows a receiver's URL
+	// can send these, so they must never evict the deliveries of the real sender;
+	// 20 are enough to see what is knocking.
+	KeepUnverified = 20
 	// MaxLoggedPayload caps the payload kept per delivery; longer ones are cut and
 	// marked payload_truncated.
 	MaxLoggedPayload = 64 << 10
@@ -61,6 +69,10 @@ type Delivery struct {
 	Payload          string            `json:"payload"`
 	PayloadTruncated bool              `json:"payload_truncated"`
 	Headers          map[string]string `json:"headers"`
+	// Items is each item's outcome, for a receiver with items_field; else null.
+	Items []ItemOutcome `json:"items"`
+	// ReplayOf is the delivery this one replays; null for one a sender made.
+	ReplayOf *uuid.UUID `json:"replay_of"`
 }
 
 type deliveryRow struct {
@@ -81,6 +93,10 @@ type deliveryRow struct {
 	Payload          string
 	PayloadTruncated bool
 	Headers          string
+	Items            *string
+	ReplayOf         *uuid.UUID
+	Query            string
+	PayloadLossy     bool
 }
 
 func (deliveryRow) TableName() string { return "deliveries" }
@@ -93,6 +109,10 @@ func (r deliveryRow) toDelivery() Delivery {
 		Payload: r.Payload, PayloadTruncated: r.PayloadTruncated, Headers: map[string]string{},
 	}
 	_ = json.Unmarshal([]byte(r.Headers), &d.Headers)
+	if r.Items != nil {
+		_ = json.Unmarshal([]byte(*r.Items), &d.Items)
+	}
+	d.ReplayOf = r.ReplayOf
 	return d
 }
 
@@ -104,30 +124,60 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "receiver_events" }
 
-// insertDelivery writes one log row and prunes the receiver's log to the newest 50.
-// The caller holds the receiver's row lock, so concurrent deliveries prune in turn.
+// unverifiedRow is the SQL condition of a row counted against KeepUnverified.
+const unverifiedRow = `(result = 'auth_failed' OR COALESCE(error_code, '') = 'payload_too_large')`
+
+// unverified says whether a row counts against KeepUnverified rather than
+// KeepDeliveries; it is unverifiedRow in Go.
+func (r deliveryRow) unverified() bool {
+	return r.Result == ResultAuthFailed || (r.ErrorCode != nil && *r.ErrorCode == apierr.CodePayloadTooLarge)
+}
+
+// insertDelivery writes one log row and prunes the part of the receiver's log it
+// belongs to: the newest KeepDeliveries, or the newest KeepUnverified. The caller
+// holds the receiver's row lock, so concurrent deliveries prune in turn.
 func (s *Store) insertDelivery(ctx context.Context, row deliveryRow) error {
 	conn := s.db.Conn(ctx)
 	if err := conn.Create(&row).Error; err != nil {
 		return fmt.Errorf("writing delivery log: %w", err)
 	}
-	err := conn.Exec(`DELETE FROM deliveries WHERE receiver_id = ? AND id NOT IN (
-		SELECT id FROM deliveries WHERE receiver_id = ? ORDER BY received_at DESC, id DESC LIMIT ?)`,
-		row.ReceiverID, row.ReceiverID, KeepDeliveries).Error
+	part, keep := "NOT "+unverifiedRow, KeepDeliveries
+	if row.unverified() {
+		part, keep = unverifiedRow, KeepUnverified
+	}
+	err := conn.Exec(`DELETE FROM deliveries WHERE receiver_id = ? AND `+part+` AND id NOT IN (
+		SELECT id FROM deliveries WHERE receiver_id = ? AND `+part+` ORDER BY received_at DESC, id DESC LIMIT ?)`,
+		row.ReceiverID, row.ReceiverID, keep).Error
 	if err != nil {
 		return fmt.Errorf("pruning delivery log: %w", err)
 	}
 	return nil
 }
 
-// Deliveries returns the receiver's log, newest first.
-func (s *Store) Deliveries(ctx context.Context, orgID, receiverID uuid.UUID) ([]Delivery, error) {
+// validResult reports whether result is one a delivery can have.
+func validResult(result string) bool {
+	switch result {
+	case ResultProcessed, ResultIgnored, ResultFailed, ResultAuthFailed:
+		return true
+	}
+	return false
+}
+
+// Deliveries returns the receiver's log, newest first: everything it keeps, or only
+// the deliveries with the given result when result is not "".
+func (s *Store) Deliveries(ctx context.Context, orgID, receiverID uuid.UUID, result string) ([]Delivery, error) {
+	if result != "" && !validResult(result) {
+		return nil, apierr.Invalid("result", "result %q must be one of processed, ignored, failed, auth_failed", result)
+	}
 	if _, err := s.getRow(ctx, orgID, receiverID, false); err != nil {
 		return nil, err
 	}
+	q := s.db.Conn(ctx).Where("receiver_id = ?", receiverID)
+	if result != "" {
+		q = q.Where("result = ?", result)
+	}
 	var rows []deliveryRow
-	if err := s.db.Conn(ctx).Where("receiver_id = ?", receiverID).
-		Order("received_at DESC, id DESC").Limit(KeepDeliveries).Find(&rows).Error; err != nil {
+	if err := q.Order("received_at DESC, id DESC").Limit(KeepDeliveries + KeepUnverified).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("reading delivery log: %w", err)
 	}
 	out := make([]Delivery, len(rows))
@@ -195,11 +245,14 @@ func sensitiveHeader(name string) bool {
 	return false
 }
 
-// loggablePayload keeps the body as received, cut at MaxLoggedPayload. The log is a
-// text column, so bytes that are not UTF-8 (and NUL, which PostgreSQL text refuses)
-// become U+FFFD; the answer and processing always use the raw bytes.
-func loggablePayload(body []byte, sawMore bool) (string, bool) {
-	truncated := sawMore || len(body) > MaxLoggedPayload
+// loggablePayload keeps the body as received, cut at MaxLoggedPayload, and says
+// whether anything was cut. readBody reads a too-large body as far as the log keeps
+// it plus one byte, so more than MaxLoggedPayload bytes is the only cut, except a
+// too-large body it never read at all (Expect: 100-continue), which comes as none.
+// The log is a text column, so bytes that are not UTF-8 (and NUL, which PostgreSQL
+// text refuses) become U+FFFD; the answer and processing always use the raw bytes.
+func loggablePayload(body []byte, tooLarge bool) (string, bool) {
+	truncated := len(body) > MaxLoggedPayload || (tooLarge && len(body) == 0)
 	if len(body) > MaxLoggedPayload {
 		body = body[:MaxLoggedPayload]
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
 )
 
@@ -37,6 +38,9 @@ type DryRunResult struct {
 	PreviousStatus *string       `json:"previous_status"`
 	NewStatus      *string       `json:"new_status"`
 	WouldChange    bool          `json:"would_change"`
+	// Items is what each item would do, for a receiver with items_field; the fields
+	// above are then those of the first item that would change, else the first.
+	Items []ItemOutcome `json:"items,omitempty"`
 }
 
 // DryRun works out what a delivery of body to the receiver would do, and changes and
@@ -70,31 +74,75 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 	case ev.failure != nil:
 		res.Result, res.Error, res.HTTPStatus = ResultFailed, ev.failure, apierr.HTTPStatus(ev.failure.Code)
 		return res, nil
+	case ev.items != nil:
+		return s.dryRunItems(ctx, row.ID, ev, res)
 	case ex.Ignore:
-		res.Result, res.Reason = ResultIgnored, strPtr(ReasonEventIgnored)
+		reason, _ := ignoreReason(ex.IgnoreReason)
+		res.Result, res.Reason = ResultIgnored, &reason
 		return res, nil
 	}
 	svc := ev.service
 	res.Service = &services.Ref{ID: svc.ID, Name: svc.Name}
-	res.PreviousStatus, res.NewStatus = statusPtr(svc.Status), statusPtr(svc.Status)
+	w, err := s.wouldApply(ctx, row.ID, *svc, ex.Status, ex.EventID, ex.EventTime)
+	if err != nil {
+		return DryRunResult{}, err
+	}
+	res.Result, res.Reason, res.PreviousStatus, res.NewStatus = w.result, w.reason, w.previous, w.newState
+	res.WouldChange = w.result == ResultProcessed
+	return res, nil
+}
+
+// wouldApply is applyUpdate's decision without its writes: duplicate, stale,
+// unchanged or a change. It reads each service as it is, so two items of one
+// service are each judged against the stored status.
+func (s *Store) wouldApply(ctx context.Context, receiverID uuid.UUID, svc services.Service, to mapping.Status, eventID string, eventTime time.Time) (applied, error) {
+	w := applied{previous: statusPtr(svc.Status), newState: statusPtr(svc.Status)}
 	duplicate := false
-	if ex.EventID != "" {
-		if duplicate, err = s.seenEvent(ctx, row.ID, ex.EventID); err != nil {
-			return DryRunResult{}, err
+	if eventID != "" {
+		var err error
+		if duplicate, err = s.seenEvent(ctx, receiverID, eventID); err != nil {
+			return w, err
 		}
 	}
 	if duplicate {
-		res.Result, res.Reason = ResultIgnored, strPtr(ReasonDuplicate)
-		return res, nil
+		w.result, w.reason = ResultIgnored, strPtr(ReasonDuplicate)
+		return w, nil
 	}
 	// The same rule Transition applies, so a dry run cannot disagree with a delivery.
-	switch services.Decide(services.DecisionOf(*svc), ex.Status, ex.EventTime, now).Kind {
+	switch services.Decide(services.DecisionOf(svc), to, eventTime, s.clock()).Kind {
 	case services.Stale:
-		res.Result, res.Reason = ResultIgnored, strPtr(ReasonStale)
+		w.result, w.reason = ResultIgnored, strPtr(ReasonStale)
 	case services.Unchanged:
-		res.Result, res.Reason = ResultIgnored, strPtr(ReasonUnchanged)
+		w.result, w.reason = ResultIgnored, strPtr(ReasonUnchanged)
 	default:
-		res.Result, res.NewStatus, res.WouldChange = ResultProcessed, statusPtr(ex.Status), true
+		w.result, w.newState = ResultProcessed, statusPtr(to)
+	}
+	return w, nil
+}
+
+// dryRunItems is the dry run of a multi-item payload, judged as applyItems applies it.
+func (s *Store) dryRunItems(ctx context.Context, receiverID uuid.UUID, ev evaluation, res DryRunResult) (DryRunResult, error) {
+	items, groups := planItems(ev)
+	for _, g := range groups {
+		u := ev.items[g.decider].update
+		w, err := s.wouldApply(ctx, receiverID, g.service, u.Status, u.EventID, orTime(u.EventTime, ev.extraction.EventTime))
+		if err != nil {
+			return DryRunResult{}, err
+		}
+		d := &items[g.decider]
+		d.Result, d.Reason, d.PreviousStatus, d.NewStatus = w.result, w.reason, w.previous, w.newState
+		for _, i := range g.others {
+			items[i].Result, items[i].Reason = ResultIgnored, strPtr(ReasonSuperseded)
+			items[i].PreviousStatus, items[i].NewStatus = w.previous, w.newState
+		}
+	}
+	var out Outcome
+	summarizeItems(&out, items)
+	res.Items, res.Result, res.Reason, res.Error = out.Items, out.Result, out.Reason, out.Error
+	res.Service, res.RawStatus, res.MappedStatus = out.Service, out.RawStatus, out.MappedStatus
+	res.PreviousStatus, res.NewStatus, res.WouldChange = out.PreviousStatus, out.NewStatus, out.Result == ResultProcessed
+	if out.Error != nil {
+		res.HTTPStatus = apierr.HTTPStatus(out.Error.Code)
 	}
 	return res, nil
 }

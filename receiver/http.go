@@ -19,8 +19,10 @@ type Handler struct {
 	store        *Store
 	maxBodyBytes int64
 	limiter      *limiter
+	failures     *rest.Throttle // per source address: unknown tokens, bad signatures
 	now          func() time.Time
 	logger       *slog.Logger
+	observe      func(Observation)
 }
 
 // HandlerConfig configures a Handler.
@@ -31,13 +33,22 @@ type HandlerConfig struct {
 	// RatePerMinute and RateBurst limit each receiver; RatePerMinute 0 turns it off.
 	RatePerMinute int
 	RateBurst     int
-	NowFunc       func() time.Time
-	Logger        *slog.Logger
+	// FailuresPerMinute and FailureBurst limit, per source address, the requests
+	// that answer 404 (unknown token) or 401 (bad signature); past them the address
+	// gets 429. Zero means DefaultFailuresPerMinute and DefaultFailureBurst; a
+	// negative FailuresPerMinute turns it off.
+	FailuresPerMinute int
+	FailureBurst      int
+	NowFunc           func() time.Time
+	Logger            *slog.Logger
+	// ObserveFunc, when set, hears of every inbound request once it is answered.
+	ObserveFunc func(Observation)
 }
 
 // NewHandler returns a Handler.
 func NewHandler(cfg HandlerConfig) *Handler {
-	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger}
+	h := &Handler{store: cfg.Store, maxBodyBytes: cfg.MaxBodyBytes, limiter: newLimiter(cfg.RatePerMinute, cfg.RateBurst), now: cfg.NowFunc, logger: cfg.Logger, observe: cfg.ObserveFunc}
+	h.failures = newFailureThrottle(cfg.FailuresPerMinute, cfg.FailureBurst)
 	if h.maxBodyBytes <= 0 {
 		h.maxBodyBytes = 1 << 20
 	}
@@ -60,41 +71,56 @@ func (h *Handler) Register(g *echo.Group) {
 	g.POST("/receivers/:id/rotate-token", h.handleRotateToken)
 	g.GET("/receivers/:id/deliveries", h.handleDeliveries)
 	g.POST("/receivers/:id/test", h.handleDryRun)
+	g.POST("/receivers/:id/deliveries/:delivery_id/replay", h.handleReplay)
+	g.GET("/receivers/:id/unmapped", h.handleUnmapped)
+	g.GET("/presets", h.handlePresets)
 }
 
 // RegisterInbound adds the senders' endpoint, which authenticates by token alone.
 func (h *Handler) RegisterInbound(e *echo.Echo) {
-	e.POST("/api/webhooks/incoming/:token", h.handleIncoming)
+	e.POST("/api/webhooks/incoming/:token", h.handleIncoming, h.observeInbound)
 }
 
 func (h *Handler) handleIncoming(c echo.Context) error {
 	ctx := c.Request().Context()
-	recv, err := h.store.byToken(ctx, c.Param("token"))
+	now := h.now().UTC().Truncate(time.Microsecond)
+	addr, header := c.RealIP(), c.Response().Header()
+	recv, err := h.lookup(c, c.Param("token"), addr, now)
 	if err != nil {
+		h.failures.SetHeaders(header, addr, now)
 		return h.retryLater(ctx, err, "receiver lookup failed")
 	}
-	now := h.now().UTC().Truncate(time.Microsecond)
-	if ok, wait := h.limiter.allow(recv.row.ID, now); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+	ok, wait := h.limiter.allow(recv.row.ID, now)
+	h.limiter.setHeaders(header, recv.row.ID, now)
+	if !ok {
+		c.Set(rateScopeKey, "receiver")
+		header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", retryAfterSeconds(wait))
 	}
 	body, tooLarge, err := readBody(c.Request(), h.maxBodyBytes)
 	if err != nil {
 		return apierr.New(apierr.CodeInvalidJSON, "the request body could not be read: %v", err)
 	}
+	if err := h.refuseUnsignedWhenThrottled(c, recv, body, addr, now); err != nil {
+		return err
+	}
 	out, err := h.store.receive(ctx, recv, request{
-		body: body, tooLarge: tooLarge, header: c.Request().Header, sourceIP: c.RealIP(), receivedAt: now,
+		body: body, tooLarge: tooLarge, header: c.Request().Header, query: c.QueryParams(), sourceIP: addr, receivedAt: now,
 	})
 	if err != nil {
 		return h.retryLater(ctx, err, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()))
 	}
-	level := slog.LevelInfo
+	if out.Result == ResultAuthFailed {
+		h.failures.Fail(addr, now)
+	}
+	level, code := slog.LevelInfo, ""
 	if out.Error != nil {
-		level = slog.LevelWarn
+		level, code = slog.LevelWarn, out.Error.Code
 	}
 	h.logger.Log(ctx, level, "webhook delivery", slog.String("receiver_id", recv.row.ID.String()),
 		slog.String("delivery_id", out.DeliveryID.String()), slog.String("result", out.Result),
-		slog.Any("reason", out.Reason), slog.Any("new_status", out.NewStatus))
+		slog.String("reason", deref(out.Reason)), slog.String("error_code", code), slog.String("new_status", deref(out.NewStatus)))
+	c.Set(outcomeKey, out)
 	return c.JSON(out.HTTPStatus(), out)
 }
 
@@ -198,7 +224,7 @@ func (h *Handler) handleDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.store.Deliveries(c.Request().Context(), p.OrgID, id)
+	list, err := h.store.Deliveries(c.Request().Context(), p.OrgID, id, c.QueryParam("result"))
 	if err != nil {
 		return err
 	}

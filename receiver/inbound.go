@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,7 +18,9 @@ import (
 	"github.com/statusgate/statusgate/services"
 )
 
-// Outcome is the answer to one inbound delivery.
+// Outcome is the answer to one inbound delivery. For a delivery read with
+// items_field, Items holds each item's outcome and the top-level fields are those of
+// the first item that changed a status, else of the first item.
 type Outcome struct {
 	Result         string        `json:"result"`
 	DeliveryID     uuid.UUID     `json:"delivery_id"`
@@ -27,6 +31,21 @@ type Outcome struct {
 	NewStatus      *string       `json:"new_status"`
 	Reason         *string       `json:"reason,omitempty"`
 	Error          *apierr.Error `json:"error,omitempty"`
+	Items          []ItemOutcome `json:"items,omitempty"`
+	// ReplayOf is the logged delivery this one replays.
+	ReplayOf *uuid.UUID `json:"replay_of,omitempty"`
+}
+
+// ItemOutcome is what one item of a multi-item delivery did.
+type ItemOutcome struct {
+	Result         string        `json:"result"`
+	Reason         *string       `json:"reason"`
+	Service        *services.Ref `json:"service"`
+	RawStatus      *string       `json:"raw_status"`
+	MappedStatus   *string       `json:"mapped_status"`
+	PreviousStatus *string       `json:"previous_status"`
+	NewStatus      *string       `json:"new_status"`
+	Error          *apierr.Error `json:"error"`
 }
 
 // HTTPStatus is the status code the outcome answers with: 200 for processed and
@@ -38,84 +57,206 @@ func (o Outcome) HTTPStatus() int {
 	return http.StatusOK
 }
 
-// request is one inbound request as read off the wire.
+// request is one inbound request as read off the wire, or a logged one replayed.
 type request struct {
 	body       []byte
 	tooLarge   bool
 	header     http.Header
+	query      url.Values
 	sourceIP   string
 	receivedAt time.Time
+	// replayOf is the logged delivery this request replays. Its signature passed
+	// when it arrived (the log keeps no signature to check again), and a replay is
+	// the operator's doing, so it does not count as the sender being heard from.
+	replayOf *uuid.UUID
+	// eventTime dates an update whose payload carries no time of its own; set for a
+	// replay (the original received_at), so the stale rule holds for it.
+	eventTime time.Time
 }
 
-// readBody reads at most limit bytes. A larger body is not read to the end: only what
-// the log keeps of it, and tooLarge says so.
+// readBody reads at most limit bytes. A larger body is not read to the end, only its
+// first MaxLoggedPayload+1 bytes, what the log keeps of it; tooLarge says so. A body
+// declared too large with "Expect: 100-continue" is not read at all: Go's server
+// sends "100 Continue" on the first read, and inviting an upload only to refuse it
+// wastes the sender's bandwidth, so the 413 goes out first.
 func readBody(r *http.Request, limit int64) (body []byte, tooLarge bool, err error) {
 	if r.ContentLength > limit {
+		if strings.EqualFold(strings.TrimSpace(r.Header.Get("Expect")), "100-continue") {
+			return nil, true, nil
+		}
 		body, err = io.ReadAll(io.LimitReader(r.Body, MaxLoggedPayload+1))
 		return body, true, err
 	}
 	body, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if int64(len(body)) > limit {
+		if err == nil && len(body) <= MaxLoggedPayload {
+			// Enough for the log to tell a body it keeps whole from one it cut.
+			more, merr := io.ReadAll(io.LimitReader(r.Body, int64(MaxLoggedPayload+1-len(body))))
+			body, err = append(body, more...), merr
+		}
 		return body, true, err
 	}
 	return body, false, err
 }
+
+// signatureInvalidMessage is all a sender is told of a failed signature check: which
+// part failed (missing, malformed, expired, future, mismatch) is the operator's to
+// read in the delivery log, not a forger's to probe.
+const signatureInvalidMessage = "the request's signature or credentials did not verify"
 
 // evaluation is what a payload would do, worked out without writing anything: the
 // shared first half of a real delivery and a dry run.
 type evaluation struct {
 	failure    *apierr.Error // set when the delivery fails
 	authFailed bool
+	logMessage string // the log's error_message when it must say more than failure
 	extraction mapping.Extraction
 	service    *services.Service
+	// items is set, one per element, when the receiver reads items_field.
+	items []itemEvaluation
+}
+
+// itemEvaluation is one item of a multi-item delivery: its update, and either its
+// failure or (unless it is ignored) its target service.
+type itemEvaluation struct {
+	update  mapping.Update
+	failure *apierr.Error
+	service *services.Service
 }
 
 // evaluate checks the signature (when checkSignature), extracts and maps the payload
-// and finds the target service.
+// and finds the target service, or each item's.
 func (s *Store) evaluate(ctx context.Context, recv active, req request, checkSignature bool) (evaluation, error) {
-	in := mapping.Input{Body: req.body, Header: req.header}
+	in := mapping.Input{Body: req.body, Header: req.header, Query: req.query}
 	if req.tooLarge {
 		return evaluation{failure: apierr.New(apierr.CodePayloadTooLarge, "request body is larger than the limit")}, nil
 	}
 	if checkSignature && recv.signature != nil {
 		if err := mapping.VerifySignature(*recv.signature, in, req.receivedAt); err != nil {
-			msg := "signature did not verify"
-			var se *mapping.SignatureError
-			if errors.As(err, &se) {
-				msg = se.Reason
-			}
-			return evaluation{authFailed: true, failure: apierr.New(apierr.CodeSignatureInvalid, "%s", msg)}, nil
+			// The log says which part failed; the sender learns only that it did.
+			ev := evaluation{authFailed: true, failure: apierr.New(apierr.CodeSignatureInvalid, "%s", signatureInvalidMessage), logMessage: err.Error()}
+			return ev, nil
 		}
 	}
 	ex, err := mapping.Extract(in, recv.rules)
 	ev := evaluation{extraction: ex}
-	var unmapped *mapping.UnmappedError
-	switch {
-	case errors.Is(err, mapping.ErrInvalidJSON):
-		ev.failure = apierr.New(apierr.CodeInvalidJSON, "body is not JSON: %v", err)
-	case errors.Is(err, mapping.ErrStatusMissing):
-		ev.failure = apierr.New(apierr.CodeStatusMissing, "%v", err)
-	case errors.As(err, &unmapped):
-		ev.failure = apierr.New(apierr.CodeStatusUnmapped, "%s", unmapped.Error())
-		ev.extraction.RawStatus = unmapped.Raw
-	case errors.Is(err, mapping.ErrServiceNameMissing):
-		ev.failure = apierr.New(apierr.CodeServiceUnknown, "%v", err)
-	case err != nil:
+	if ex.Items != nil {
+		// Every item failed when err is set; each item's own error tells which way.
+		return ev, s.evaluateItems(ctx, recv, &ev)
+	}
+	failure, raw, err := failureOf(err)
+	if err != nil {
 		return ev, fmt.Errorf("extracting payload: %w", err)
 	}
-	if ev.failure != nil || ex.Ignore {
+	if failure != nil {
+		ev.failure = failure
+		if raw != "" {
+			ev.extraction.RawStatus = raw
+		}
 		return ev, nil
 	}
-	svc, err := s.targetService(ctx, recv, ex.ServiceName)
-	if errors.Is(err, services.ErrNoSuchName) {
-		ev.failure = apierr.New(apierr.CodeServiceUnknown, "no service is named %q; create it or fix service_name_field", ex.ServiceName)
+	if ex.Ignore {
 		return ev, nil
 	}
+	svc, failure, err := s.serviceFor(ctx, recv, ex.ServiceName, ex.CorrelationKey, ex.ServiceFromCorrelation)
 	if err != nil {
 		return ev, err
 	}
-	ev.service = &svc
+	ev.service, ev.failure = svc, failure
 	return ev, nil
+}
+
+// serviceFor finds an update's target: the receiver's fixed service, the service the
+// update names, or the one an earlier update with the same correlation key named. A
+// name or key that finds nothing is the update's failure.
+func (s *Store) serviceFor(ctx context.Context, recv active, name, correlationKey string, byCorrelation bool) (*services.Service, *apierr.Error, error) {
+	if byCorrelation && recv.row.ServiceID == nil {
+		id, ok, err := s.correlated(ctx, recv.row.ID, correlationKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, apierr.New(apierr.CodeServiceUnknown, "the update names no service and no earlier update with the key %q named one", correlationKey), nil
+		}
+		svc, err := s.services.Get(ctx, recv.row.OrgID, id)
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
+			return nil, apierr.New(apierr.CodeServiceUnknown, "the service the key %q was first sent for no longer exists", correlationKey), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return &svc, nil, nil
+	}
+	svc, err := s.targetService(ctx, recv, name)
+	if errors.Is(err, services.ErrNoSuchName) {
+		return nil, unknownService(name), nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &svc, nil, nil
+}
+
+// failureOf turns what mapping reports into the delivery's failure (and, for an
+// unmapped word, the word); an error it does not know is an internal one.
+func failureOf(err error) (*apierr.Error, string, error) {
+	var unmapped *mapping.UnmappedError
+	switch {
+	case err == nil:
+		return nil, "", nil
+	case errors.Is(err, mapping.ErrInvalidJSON):
+		return apierr.New(apierr.CodeInvalidJSON, "body is not JSON: %v", err), "", nil
+	case errors.Is(err, mapping.ErrStatusMissing):
+		return apierr.New(apierr.CodeStatusMissing, "%v", err), "", nil
+	case errors.As(err, &unmapped):
+		return apierr.New(apierr.CodeStatusUnmapped, "%s", unmapped.Error()), unmapped.Raw, nil
+	case errors.Is(err, mapping.ErrServiceNameMissing):
+		return apierr.New(apierr.CodeServiceUnknown, "%v", err), "", nil
+	}
+	return nil, "", err
+}
+
+func unknownService(name string) *apierr.Error {
+	return apierr.New(apierr.CodeServiceUnknown, "no service is named %q; create it or fix service_name_field", name)
+}
+
+// evaluateItems finds each item's service, looking every name up once.
+func (s *Store) evaluateItems(ctx context.Context, recv active, ev *evaluation) error {
+	byName := map[string]*services.Service{}
+	ev.items = make([]itemEvaluation, 0, len(ev.extraction.Items))
+	for i, u := range ev.extraction.Items {
+		it := itemEvaluation{update: u}
+		failure, raw, err := failureOf(u.Err)
+		switch {
+		case err != nil:
+			return fmt.Errorf("extracting item %d: %w", i, err)
+		case failure != nil:
+			it.failure = failure
+			if raw != "" {
+				it.update.RawStatus = raw
+			}
+		case u.Ignore:
+		case u.ServiceFromCorrelation:
+			if it.service, it.failure, err = s.serviceFor(ctx, recv, "", u.CorrelationKey, true); err != nil {
+				return err
+			}
+		default:
+			key := strings.ToLower(strings.TrimSpace(u.ServiceName))
+			svc, seen := byName[key]
+			if !seen {
+				if svc, it.failure, err = s.serviceFor(ctx, recv, u.ServiceName, "", false); err != nil {
+					return err
+				}
+				byName[key] = svc
+			}
+			if svc == nil {
+				it.failure = unknownService(u.ServiceName)
+			}
+			it.service = svc
+		}
+		ev.items = append(ev.items, it)
+	}
+	return nil
 }
 
 func (s *Store) targetService(ctx context.Context, recv active, name string) (services.Service, error) {
@@ -128,17 +269,18 @@ func (s *Store) targetService(ctx context.Context, recv active, name string) (se
 // receive handles one delivery to recv end to end and returns its outcome once the
 // log row (and any status change) is committed.
 func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
-	ev, err := s.evaluate(ctx, recv, req, true)
+	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil)
 	if err != nil {
 		return Outcome{}, err
 	}
 	ex := ev.extraction
-	out := Outcome{DeliveryID: uuid.Must(uuid.NewV7()), RawStatus: strPtr(ex.RawStatus), MappedStatus: statusPtr(ex.Status)}
+	out := Outcome{DeliveryID: uuid.Must(uuid.NewV7()), RawStatus: strPtr(ex.RawStatus), MappedStatus: statusPtr(ex.Status), ReplayOf: req.replayOf}
 	payload, truncated := loggablePayload(req.body, req.tooLarge)
 	row := deliveryRow{
 		ID: out.DeliveryID, ReceiverID: recv.row.ID, ReceivedAt: req.receivedAt, SourceIP: req.sourceIP,
 		RawStatus: out.RawStatus, MappedStatus: out.MappedStatus, EventID: strPtr(ex.EventID),
 		Payload: payload, PayloadTruncated: truncated, Headers: headersJSON(req.header, recv),
+		Query: loggedQuery(req.query), PayloadLossy: payload != string(req.body) && !truncated, ReplayOf: req.replayOf,
 	}
 	if ev.service != nil {
 		out.Service = &services.Ref{ID: ev.service.ID, Name: ev.service.Name}
@@ -147,7 +289,8 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		// One delivery of a receiver at a time: its log prunes in order and an event
 		// id is checked and remembered atomically.
-		if _, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true); err != nil {
+		locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -156,11 +299,23 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 			if ev.authFailed {
 				out.Result = ResultAuthFailed
 			}
+		case ev.items != nil:
+			if err := s.applyItems(ctx, recv, ev, req, &out); err != nil {
+				return err
+			}
+			items, _ := json.Marshal(out.Items)
+			row.Items = strPtr(string(items))
+			row.RawStatus, row.MappedStatus = out.RawStatus, out.MappedStatus
+			row.ServiceID = nil
+			if out.Service != nil {
+				row.ServiceID = &out.Service.ID
+			}
 		case ex.Ignore:
-			out.Result, out.Reason = ResultIgnored, strPtr(ReasonEventIgnored)
-			row.ErrorMessage = strPtr(ex.IgnoreReason)
+			reason, msg := ignoreReason(ex.IgnoreReason)
+			out.Result, out.Reason = ResultIgnored, &reason
+			row.ErrorMessage = strPtr(msg)
 		default:
-			if err := s.apply(ctx, recv, ev, &out); err != nil {
+			if err := s.apply(ctx, recv, ev, req, &out); err != nil {
 				return err
 			}
 		}
@@ -168,24 +323,47 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		if out.Error != nil {
 			row.ErrorCode, row.ErrorMessage = &out.Error.Code, &out.Error.Message
 		}
-		return s.insertDelivery(ctx, row)
+		if ev.logMessage != "" {
+			row.ErrorMessage = &ev.logMessage
+		}
+		if err := s.insertDelivery(ctx, row); err != nil {
+			return err
+		}
+		if out.Result == ResultProcessed || out.Result == ResultIgnored {
+			return s.heardFrom(ctx, locked, req)
+		}
+		return nil
 	})
 	if err != nil {
 		if _, ok := apierr.As(err); !ok {
-			s.recordUnstored(ctx, recv, row)
+			s.recordUnstored(ctx, recv, row, ev.authFailed)
 		}
 		return Outcome{}, err
 	}
 	return out, nil
 }
 
+// ignoreReason is the log's reason for an update mapping ignored, and the sentence
+// that says why: ignored_value when the status word is mapped to "ignore",
+// event_ignored for a preset's informational event.
+func ignoreReason(mappingReason string) (reason, message string) {
+	if mappingReason == ReasonIgnoredValue {
+		return ReasonIgnoredValue, "the status value is mapped to ignore"
+	}
+	return ReasonEventIgnored, mappingReason
+}
+
 // recordUnstored logs, best effort and in a transaction of its own, a delivery whose
 // transaction failed, so an operator sees why the sender was told to retry. When the
-// database itself is down this fails too, and the sender's retry is the record.
-func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow) {
+// database itself is down this fails too, and the sender's retry is the record. A
+// delivery whose signature failed stays auth_failed, so it can never be replayed.
+func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow, authFailed bool) {
 	code, msg := apierr.CodeUnavailable, "the delivery could not be stored and nothing was changed; the sender was told to retry"
 	row.Result, row.Reason, row.ErrorCode, row.ErrorMessage = ResultFailed, nil, &code, &msg
-	row.PreviousStatus, row.NewStatus = nil, nil
+	if authFailed {
+		row.Result = ResultAuthFailed
+	}
+	row.PreviousStatus, row.NewStatus, row.Items = nil, nil, nil
 	_ = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true); err != nil {
 			return err
@@ -194,50 +372,108 @@ func (s *Store) recordUnstored(ctx context.Context, recv active, row deliveryRow
 	})
 }
 
-// apply is the status-changing part of a delivery, inside its transaction.
-func (s *Store) apply(ctx context.Context, recv active, ev evaluation, out *Outcome) error {
-	ex, svc := ev.extraction, ev.service
-	out.PreviousStatus, out.NewStatus = statusPtr(svc.Status), statusPtr(svc.Status)
-	if ex.EventID != "" {
-		seen, err := s.seenEvent(ctx, recv.row.ID, ex.EventID)
-		if err != nil {
-			return err
-		}
-		if seen {
-			out.Result, out.Reason = ResultIgnored, strPtr(ReasonDuplicate)
-			return nil
-		}
-	}
-	res, err := s.services.Transition(ctx, services.TransitionInput{
-		OrgID: recv.row.OrgID, ServiceID: svc.ID, To: ex.Status, Message: ex.Message,
-		Source: services.SourceWebhook, ReceiverID: &recv.row.ID, DeliveryID: &out.DeliveryID,
-		EventTime: ex.EventTime, Incidents: recv.policy(),
-	})
-	if apierr.CodeOf(err) == apierr.CodeNotFound {
-		// Deleted since it was looked up. A 404 would tell the sender its URL is gone.
-		out.Result, out.Error = ResultFailed, apierr.New(apierr.CodeServiceUnknown, "service %q no longer exists", svc.Name)
-		out.PreviousStatus, out.NewStatus = nil, nil
-		return nil
-	}
+// update is one status update bound for one service, from a whole payload or one item.
+type update struct {
+	service   services.Service
+	status    mapping.Status
+	message   string
+	eventID   string // the key remembered against retries; "" when the sender gave none
+	eventTime time.Time
+	// correlationKey, when set, is remembered as naming this service, for a later
+	// update that carries only the key.
+	correlationKey string
+}
+
+// applied is what an update did to its service.
+type applied struct {
+	result             string
+	reason             *string
+	failure            *apierr.Error
+	previous, newState *string
+}
+
+// apply is the status-changing part of a one-update delivery, inside its transaction.
+func (s *Store) apply(ctx context.Context, recv active, ev evaluation, req request, out *Outcome) error {
+	ex := ev.extraction
+	res, err := s.applyUpdate(ctx, recv, out.DeliveryID, update{
+		service: *ev.service, status: ex.Status, message: ex.Message, eventID: ex.EventID,
+		eventTime: orTime(ex.EventTime, req.eventTime), correlationKey: correlationToKeep(recv, ex.Updates()[0]),
+	}, nil)
 	if err != nil {
 		return err
 	}
-	if ex.EventID != "" {
-		// Remembered only once taken, so a retry of a failed delivery is processed.
-		if err := s.rememberEvent(ctx, recv.row.ID, ex.EventID, s.clock()); err != nil {
-			return err
+	out.Result, out.Reason, out.Error, out.PreviousStatus, out.NewStatus = res.result, res.reason, res.failure, res.previous, res.newState
+	return nil
+}
+
+// applyUpdate checks the update's event id, runs services.Transition and remembers
+// the event id once it is taken. taken holds the keys this delivery already
+// remembered, so two items of one delivery never collide with each other.
+func (s *Store) applyUpdate(ctx context.Context, recv active, deliveryID uuid.UUID, u update, taken map[string]bool) (applied, error) {
+	svc := u.service
+	out := applied{previous: statusPtr(svc.Status), newState: statusPtr(svc.Status)}
+	if u.eventID != "" && !taken[u.eventID] {
+		seen, err := s.seenEvent(ctx, recv.row.ID, u.eventID)
+		if err != nil {
+			return out, err
+		}
+		if seen {
+			out.result, out.reason = ResultIgnored, strPtr(ReasonDuplicate)
+			return out, nil
 		}
 	}
-	out.PreviousStatus, out.NewStatus = statusPtr(res.Previous), statusPtr(res.New)
+	res, err := s.services.Transition(ctx, services.TransitionInput{
+		OrgID: recv.row.OrgID, ServiceID: svc.ID, To: u.status, Message: u.message,
+		Source: services.SourceWebhook, ReceiverID: &recv.row.ID, DeliveryID: &deliveryID,
+		EventTime: u.eventTime, Incidents: recv.policy(),
+	})
+	if apierr.CodeOf(err) == apierr.CodeNotFound {
+		// Deleted since it was looked up. A 404 would tell the sender its URL is gone.
+		return applied{result: ResultFailed, failure: apierr.New(apierr.CodeServiceUnknown, "service %q no longer exists", svc.Name)}, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	if u.correlationKey != "" {
+		if err := s.correlate(ctx, recv.row.ID, u.correlationKey, svc.ID, s.clock()); err != nil {
+			return out, err
+		}
+	}
+	if u.eventID != "" && !taken[u.eventID] {
+		// Remembered only once taken, so a retry of a failed delivery is processed.
+		if err := s.rememberEvent(ctx, recv.row.ID, u.eventID, s.clock()); err != nil {
+			return out, err
+		}
+		if taken != nil {
+			taken[u.eventID] = true
+		}
+	}
+	out.previous, out.newState = statusPtr(res.Previous), statusPtr(res.New)
 	switch {
 	case res.Changed:
-		out.Result = ResultProcessed
+		out.result = ResultProcessed
 	case res.Stale:
-		out.Result, out.Reason = ResultIgnored, strPtr(ReasonStale)
+		out.result, out.reason = ResultIgnored, strPtr(ReasonStale)
 	default:
-		out.Result, out.Reason = ResultIgnored, strPtr(ReasonUnchanged)
+		out.result, out.reason = ResultIgnored, strPtr(ReasonUnchanged)
 	}
-	return nil
+	return out, nil
+}
+
+// correlationToKeep is the update's correlation key when it names its service itself,
+// so a later update with only the key finds the service; "" otherwise.
+func correlationToKeep(recv active, u mapping.Update) string {
+	if recv.row.ServiceID != nil || u.ServiceFromCorrelation {
+		return ""
+	}
+	return u.CorrelationKey
+}
+
+func orTime(t, fallback time.Time) time.Time {
+	if t.IsZero() {
+		return fallback
+	}
+	return t
 }
 
 func (a active) policy() services.IncidentPolicy {
@@ -251,4 +487,20 @@ func headersJSON(h http.Header, recv active) string {
 	}
 	data, _ := json.Marshal(redactedHeaders(h, sigHeader))
 	return string(data)
+}
+
+// loggedQuery is the request's query string as the log keeps it, for a replay to read:
+// parameters whose names say they carry a credential are redacted like headers.
+func loggedQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	out := make(url.Values, len(q))
+	for k, vs := range q {
+		if sensitiveHeader(k) {
+			vs = []string{"[redacted]"}
+		}
+		out[k] = vs
+	}
+	return out.Encode()
 }

@@ -93,15 +93,16 @@ func TestInboundResults(t *testing.T) {
 			}
 			ans := expect(t, f.post(r.Token, big, nil), http.StatusRequestEntityTooLarge, "failed", "payload_too_large")
 			d := f.lastDelivery(r.ID, ans)
-			if str(d.ErrorCode) != "payload_too_large" || !d.PayloadTruncated || !strings.HasPrefix(string(big), d.Payload) {
-				t.Fatalf("Content-Length body: log error_code/truncated = %s/%v, payload %d bytes, want payload_too_large, truncated, a prefix of the body",
+			// Refused, but short enough for the log to keep whole: nothing was cut.
+			if str(d.ErrorCode) != "payload_too_large" || d.PayloadTruncated || d.Payload != string(big) {
+				t.Fatalf("Content-Length body: log error_code/truncated = %s/%v, payload %d bytes, want payload_too_large, not truncated, the whole body",
 					str(d.ErrorCode), d.PayloadTruncated, len(d.Payload))
 			}
 			// Without Content-Length the limit is found while reading.
 			ans = expect(t, f.postReader(r.Token, iotest.HalfReader(bytes.NewReader(big)), nil), http.StatusRequestEntityTooLarge, "failed", "payload_too_large")
 			d = f.lastDelivery(r.ID, ans)
-			if str(d.ErrorCode) != "payload_too_large" || !d.PayloadTruncated || !strings.HasPrefix(string(big), d.Payload) {
-				t.Fatalf("chunked body: log error_code/truncated = %s/%v, payload %d bytes, want payload_too_large, truncated, a prefix of the body",
+			if str(d.ErrorCode) != "payload_too_large" || d.PayloadTruncated || d.Payload != string(big) {
+				t.Fatalf("chunked body: log error_code/truncated = %s/%v, payload %d bytes, want payload_too_large, not truncated, the whole body",
 					str(d.ErrorCode), d.PayloadTruncated, len(d.Payload))
 			}
 			// Exactly at the limit is accepted.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,6 +51,10 @@ type fixture struct {
 type fixtureOptions struct {
 	maxBodyBytes  int64
 	ratePerMinute int
+	rateBurst     int
+	// failuresPerMinute and failureBurst are the per-address failure limit.
+	failuresPerMinute, failureBurst int
+	logger                          *slog.Logger
 }
 
 func newFixture(t testing.TB, db *database.DB, o fixtureOptions) *fixture {
@@ -61,7 +66,8 @@ func newFixture(t testing.TB, db *database.DB, o fixtureOptions) *fixture {
 		t.Fatalf("secrets.NewBox: %v", err)
 	}
 	store := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svc, Box: box, PublicURL: publicURL, NowFunc: clock.Now})
-	h := receiver.NewHandler(receiver.HandlerConfig{Store: store, MaxBodyBytes: o.maxBodyBytes, RatePerMinute: o.ratePerMinute, NowFunc: clock.Now})
+	h := receiver.NewHandler(receiver.HandlerConfig{Store: store, MaxBodyBytes: o.maxBodyBytes, RatePerMinute: o.ratePerMinute, RateBurst: o.rateBurst,
+		FailuresPerMinute: o.failuresPerMinute, FailureBurst: o.failureBurst, NowFunc: clock.Now, Logger: o.logger})
 	srv := apitest.New(t, db, func(g *echo.Group) {
 		svc.Register(g)
 		h.Register(g)

@@ -2,11 +2,14 @@ package receiver
 
 import (
 	"math"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
+
+	"github.com/statusgate/statusgate/rest"
 )
 
 // limiter gives each receiver a token bucket, so one noisy sender cannot take the
@@ -49,6 +52,20 @@ func (l *limiter) allow(id uuid.UUID, now time.Time) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
+}
+
+// setHeaders writes the receiver's X-RateLimit-* headers (rest.SetRateLimitHeaders).
+func (l *limiter) setHeaders(h http.Header, id uuid.UUID, now time.Time) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	b, ok := l.buckets[id]
+	l.mu.Unlock()
+	if !ok {
+		return
+	}
+	rest.SetRateLimitHeaders(h, l.burst, b.TokensAt(now), float64(l.perSecond))
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least one.

@@ -1,7 +1,9 @@
 package receiver
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -26,7 +28,7 @@ type Receiver struct {
 	Name             string                    `json:"name"`
 	ServiceID        *uuid.UUID                `json:"service_id"`
 	ServiceNameField string                    `json:"service_name_field"`
-	StatusField      string                    `json:"status_field"`
+	StatusField      PathList                  `json:"status_field"`
 	MessageField     string                    `json:"message_field"`
 	EventIDField     string                    `json:"event_id_field"`
 	TimestampField   string                    `json:"timestamp_field"`
@@ -34,7 +36,19 @@ type Receiver struct {
 	Preset           string                    `json:"preset"`
 	Signature        *Signature                `json:"signature"`
 	AutoIncidents    services.IncidentPolicy   `json:"auto_incidents"`
-	Enabled          bool                      `json:"enabled"`
+	// ItemsField is the path of an array whose elements are one update each.
+	ItemsField string `json:"items_field"`
+	// ExpectEverySeconds is how long the sender may stay silent (0: forever);
+	// then the service goes to SilenceStatus.
+	ExpectEverySeconds int            `json:"expect_every_seconds"`
+	SilenceStatus      mapping.Status `json:"silence_status"`
+	// LastValidDeliveryAt is when the last authenticated, not failed delivery
+	// arrived; kept only while ExpectEverySeconds is set.
+	LastValidDeliveryAt *time.Time `json:"last_valid_delivery_at"`
+	// SilencedAt is when the silence sweeper last put the service into
+	// SilenceStatus; null again after the next valid delivery.
+	SilencedAt *time.Time `json:"silenced_at"`
+	Enabled    bool       `json:"enabled"`
 	// Token and URL are set only in the answers of create and rotate-token.
 	Token     string    `json:"token,omitempty"`
 	URL       string    `json:"url,omitempty"`
@@ -48,11 +62,31 @@ type Receiver struct {
 // Signature is a receiver's signature requirement as the API shows it. Secrets are
 // filled only in the answers of create and rotate-token.
 type Signature struct {
-	Scheme           string   `json:"scheme"`
-	Header           string   `json:"header"`
-	ToleranceSeconds int      `json:"tolerance_seconds,omitempty"`
-	Secrets          []string `json:"secrets,omitempty"`
-	SecretCount      int      `json:"secret_count"`
+	Scheme           string `json:"scheme"`
+	Header           string `json:"header"`
+	ToleranceSeconds int    `json:"tolerance_seconds,omitempty"`
+	HMACParams
+	Secrets     []string `json:"secrets,omitempty"`
+	SecretCount int      `json:"secret_count"`
+}
+
+// HMACParams describe the generic "hmac" scheme (see mapping.SignatureConfig); every
+// named scheme defines its own and refuses them. Stored as one JSON column.
+type HMACParams struct {
+	Algorithm       string `json:"algorithm,omitempty"`
+	Encoding        string `json:"encoding,omitempty"`
+	SignedPayload   string `json:"signed_payload,omitempty"`
+	Prefix          string `json:"prefix,omitempty"`
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+}
+
+// normalized trims the names and lower-cases the enumerations; the template and the
+// prefix are signed bytes and stay as given.
+func (p HMACParams) normalized() HMACParams {
+	p.Algorithm = strings.ToLower(strings.TrimSpace(p.Algorithm))
+	p.Encoding = strings.ToLower(strings.TrimSpace(p.Encoding))
+	p.TimestampHeader = strings.TrimSpace(p.TimestampHeader)
+	return p
 }
 
 // SignatureInput is the "signature" object of a create or update.
@@ -62,6 +96,7 @@ type SignatureInput struct {
 	Secrets          []string `json:"secrets"`
 	Header           string   `json:"header"`
 	ToleranceSeconds int      `json:"tolerance_seconds"`
+	HMACParams
 }
 
 // secretList returns the configured secrets, from "secret" or "secrets".
@@ -79,6 +114,8 @@ func (in SignatureInput) config() mapping.SignatureConfig {
 		Header:    strings.TrimSpace(in.Header),
 		Tolerance: time.Duration(in.ToleranceSeconds) * time.Second,
 	}
+	p := in.normalized()
+	cfg.Algorithm, cfg.Encoding, cfg.SignedPayload, cfg.Prefix, cfg.TimestampHeader = p.Algorithm, p.Encoding, p.SignedPayload, p.Prefix, p.TimestampHeader
 	for _, s := range in.secretList() {
 		cfg.Secrets = append(cfg.Secrets, []byte(s))
 	}
@@ -116,7 +153,7 @@ type CreateInput struct {
 	Name             string            `json:"name"`
 	ServiceID        *uuid.UUID        `json:"service_id"`
 	ServiceNameField string            `json:"service_name_field"`
-	StatusField      string            `json:"status_field"`
+	StatusField      PathList          `json:"status_field"`
 	MessageField     string            `json:"message_field"`
 	EventIDField     string            `json:"event_id_field"`
 	TimestampField   string            `json:"timestamp_field"`
@@ -124,7 +161,11 @@ type CreateInput struct {
 	Preset           string            `json:"preset"`
 	Signature        *SignatureInput   `json:"signature"`
 	AutoIncidents    *AutoIncidents    `json:"auto_incidents"`
-	Enabled          *bool             `json:"enabled"`
+	ItemsField       string            `json:"items_field"`
+	// ExpectEverySeconds and SilenceStatus: see Receiver.
+	ExpectEverySeconds int    `json:"expect_every_seconds"`
+	SilenceStatus      string `json:"silence_status"`
+	Enabled            *bool  `json:"enabled"`
 }
 
 // AutoIncidents is the auto_incidents object of a create or update.
@@ -156,7 +197,47 @@ type settings struct {
 	Rules         mapping.Rules
 	Signature     *SignatureInput
 	AutoIncidents AutoIncidents
+	Silence       Silence
 	Enabled       bool
+}
+
+// Bounds of expect_every_seconds: below a minute a sweep interval is a large part of
+// the wait; beyond 30 days nobody remembers what the receiver was for.
+const (
+	minExpectEvery = 60
+	maxExpectEvery = 30 * 24 * 3600
+)
+
+// Silence is when a fixed-service receiver counts its sender as gone silent, and
+// what its service then becomes.
+type Silence struct {
+	// ExpectEverySeconds 0 means the sender may stay silent for ever.
+	ExpectEverySeconds int
+	// Status is the service's status once the sender went silent; default down.
+	Status mapping.Status
+}
+
+// validate checks the silence settings of a receiver with (fixed) or without a
+// service_id, and fills in the default status.
+func (si *Silence) validate(fixed bool) error {
+	if si.Status == "" {
+		si.Status = mapping.Down
+	}
+	if st, ok := mapping.ParseStatus(string(si.Status)); ok {
+		si.Status = st
+	} else {
+		return apierr.Invalid("silence_status", "silence_status %q must be one of operational, degraded, down, maintenance", si.Status)
+	}
+	if si.ExpectEverySeconds == 0 {
+		return nil
+	}
+	if si.ExpectEverySeconds < minExpectEvery || si.ExpectEverySeconds > maxExpectEvery {
+		return apierr.Invalid("expect_every_seconds", "expect_every_seconds must be 0 (off) or from %d to %d", minExpectEvery, maxExpectEvery)
+	}
+	if !fixed {
+		return apierr.Invalid("expect_every_seconds", "expect_every_seconds needs a service_id: a receiver that names its service in each payload has no one service to mark silent")
+	}
+	return nil
 }
 
 // validate checks the combination of fields: exactly one of service_id and
@@ -186,6 +267,9 @@ func (st *settings) validate() error {
 			return err
 		}
 	}
+	if err := st.Silence.validate(st.ServiceID != nil); err != nil {
+		return err
+	}
 	return st.AutoIncidents.Validate()
 }
 
@@ -195,7 +279,9 @@ func fromMappingValidation(err error) error {
 	}
 	var ve *mapping.ValidationError
 	if errors.As(err, &ve) {
-		return apierr.Invalid(ve.Field, "%s", ve.Message)
+		// The rules' list of status paths is the API's status_field list.
+		field := strings.Replace(ve.Field, "status_fields.", "status_field.", 1)
+		return apierr.Invalid(field, "%s", ve.Message)
 	}
 	return apierr.Invalid("", "%v", err)
 }
@@ -208,9 +294,9 @@ func normalizeMapping(in map[string]string) (map[string]mapping.Status, error) {
 		if key == "" {
 			return nil, apierr.Invalid("status_mapping", "status_mapping has an empty key")
 		}
-		st, ok := mapping.ParseStatus(v)
+		st, ok := mapping.ParseMappingValue(v)
 		if !ok {
-			return nil, apierr.Invalid("status_mapping."+k, "status_mapping[%q] is %q; it must be one of operational, degraded, down, maintenance", k, v)
+			return nil, apierr.Invalid("status_mapping."+k, "status_mapping[%q] is %q; it must be one of operational, degraded, down, maintenance, or ignore", k, v)
 		}
 		if prev, dup := out[key]; dup && prev != st {
 			return nil, apierr.Invalid("status_mapping."+k, "status_mapping has %q twice (keys are case-insensitive) with different statuses", key)
@@ -227,7 +313,7 @@ type UpdateInput struct {
 	Name             *string                       `json:"name"`
 	ServiceID        *uuid.UUID                    `json:"service_id"`
 	ServiceNameField *string                       `json:"service_name_field"`
-	StatusField      *string                       `json:"status_field"`
+	StatusField      *PathList                     `json:"status_field"`
 	MessageField     *string                       `json:"message_field"`
 	EventIDField     *string                       `json:"event_id_field"`
 	TimestampField   *string                       `json:"timestamp_field"`
@@ -235,7 +321,92 @@ type UpdateInput struct {
 	Preset           *string                       `json:"preset"`
 	Signature        rest.Nullable[SignatureInput] `json:"signature"`
 	AutoIncidents    *AutoIncidents                `json:"auto_incidents"`
-	Enabled          *bool                         `json:"enabled"`
+	ItemsField       *string                       `json:"items_field"`
+	// ExpectEverySeconds 0 turns silence detection off.
+	ExpectEverySeconds *int    `json:"expect_every_seconds"`
+	SilenceStatus      *string `json:"silence_status"`
+	Enabled            *bool   `json:"enabled"`
 }
 
 func validToken(token string) bool { return tokenPattern.MatchString(token) }
+
+// maxStatusPaths bounds status_field's list; a longer one is a paste error.
+const maxStatusPaths = 10
+
+// PathList is status_field: one path, or a list of paths tried in order (the first
+// that holds a value is the status). One path reads and writes as a JSON string,
+// several as an array.
+type PathList []string
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (p *PathList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*p = PathList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return apierr.Invalid("status_field", "status_field must be a path or a list of paths")
+	}
+	*p = many
+	return nil
+}
+
+// MarshalJSON writes one path as a string and several as an array.
+func (p PathList) MarshalJSON() ([]byte, error) {
+	switch len(p) {
+	case 0:
+		return json.Marshal("")
+	case 1:
+		return json.Marshal(p[0])
+	}
+	return json.Marshal([]string(p))
+}
+
+// normalized trims each path and drops an empty single path (the default applies);
+// an empty path inside a list is an error.
+func (p PathList) normalized() (PathList, error) {
+	if len(p) > maxStatusPaths {
+		return nil, apierr.Invalid("status_field", "status_field lists at most %d paths", maxStatusPaths)
+	}
+	out := make(PathList, 0, len(p))
+	for i, path := range p {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			if len(p) == 1 {
+				return nil, nil
+			}
+			return nil, apierr.Invalid(fmt.Sprintf("status_field.%d", i), "status_field[%d] is empty", i)
+		}
+		out = append(out, path)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// setStatusPaths puts the receiver's status paths into the rules: one path in
+// StatusField, a list in StatusFields, so mapping tries them in order.
+func setStatusPaths(r *mapping.Rules, paths PathList) {
+	r.StatusField, r.StatusFields = "", nil
+	switch len(paths) {
+	case 0:
+	case 1:
+		r.StatusField = paths[0]
+	default:
+		r.StatusFields = append([]string(nil), paths...)
+	}
+}
+
+// statusPaths is the receiver's own status paths from the rules.
+func statusPaths(r mapping.Rules) PathList {
+	if len(r.StatusFields) > 0 {
+		return append(PathList(nil), r.StatusFields...)
+	}
+	if r.StatusField != "" {
+		return PathList{r.StatusField}
+	}
+	return nil
+}

@@ -25,6 +25,7 @@ type receiverRow struct {
 	ServiceID                 *uuid.UUID
 	ServiceNameField          string
 	StatusField               string
+	StatusFields              string // JSON list, when status_field is a list
 	MessageField              string
 	EventIDField              string
 	TimestampField            string
@@ -34,9 +35,16 @@ type receiverRow struct {
 	SignatureHeader           string
 	SignatureSecrets          string
 	SignatureToleranceSeconds int
+	SignatureParams           string // HMACParams as JSON, "" for a named scheme
 	AutoIncidentsEnabled      bool
 	AutoIncidentsSeverity     string
 	AutoIncidentsOpenAfter    int
+	ItemsField                string
+	ExpectEverySeconds        int
+	SilenceStatus             string
+	LastValidDeliveryAt       *time.Time
+	SilenceDueAt              *time.Time
+	SilencedAt                *time.Time
 	Enabled                   bool
 	TokenHash                 string
 	TokenHint                 string
@@ -53,6 +61,7 @@ type Store struct {
 	box       *secrets.Box
 	publicURL string
 	now       func() time.Time
+	tokens    *tokenSet // enabled receivers' token hashes (guard.go)
 }
 
 // StoreConfig is what a Store needs.
@@ -72,7 +81,7 @@ func NewStore(cfg StoreConfig) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now}
+	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now, tokens: newTokenSet(cfg.DB, now)}
 }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -90,21 +99,27 @@ func settingsFromCreate(in CreateInput) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	paths, err := in.StatusField.normalized()
+	if err != nil {
+		return settings{}, err
+	}
 	st := settings{
 		Name:      in.Name,
 		ServiceID: in.ServiceID,
 		Rules: mapping.Rules{
-			StatusField: strings.TrimSpace(in.StatusField), MessageField: strings.TrimSpace(in.MessageField),
+			MessageField:     strings.TrimSpace(in.MessageField),
 			ServiceNameField: strings.TrimSpace(in.ServiceNameField), EventIDField: strings.TrimSpace(in.EventIDField),
 			TimestampField: strings.TrimSpace(in.TimestampField), StatusMapping: words,
-			Preset: strings.ToLower(strings.TrimSpace(in.Preset)),
+			Preset: strings.ToLower(strings.TrimSpace(in.Preset)), ItemsField: strings.TrimSpace(in.ItemsField),
 		},
 		Signature: in.Signature,
+		Silence:   Silence{ExpectEverySeconds: in.ExpectEverySeconds, Status: mapping.Status(strings.ToLower(strings.TrimSpace(in.SilenceStatus)))},
 		Enabled:   in.Enabled == nil || *in.Enabled,
 	}
 	if in.AutoIncidents != nil {
 		st.AutoIncidents = *in.AutoIncidents
 	}
+	setStatusPaths(&st.Rules, paths)
 	return st, st.validate()
 }
 
@@ -136,9 +151,11 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Re
 	token := secrets.RandomToken(TokenLength)
 	row := receiverRow{ID: uuid.Must(uuid.NewV7()), OrgID: orgID, TokenHash: secrets.Hash(token), TokenHint: secrets.Hint(token), CreatedAt: now, UpdatedAt: now}
 	s.applySettings(&row, st)
+	row.SilenceDueAt = silenceDue(row, now)
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Receiver{}, fmt.Errorf("creating receiver: %w", err)
 	}
+	s.tokens.changed(nil)
 	return s.revealed(row, token)
 }
 
@@ -147,20 +164,39 @@ func (s *Store) applySettings(row *receiverRow, st settings) {
 	row.Name, row.ServiceID = st.Name, st.ServiceID
 	r := st.Rules
 	row.ServiceNameField, row.StatusField, row.MessageField = r.ServiceNameField, r.StatusField, r.MessageField
+	row.StatusFields = "[]"
+	if len(r.StatusFields) > 0 {
+		list, _ := json.Marshal(r.StatusFields)
+		row.StatusFields = string(list)
+	}
 	row.EventIDField, row.TimestampField, row.Preset = r.EventIDField, r.TimestampField, r.Preset
 	words, _ := json.Marshal(r.StatusMapping)
 	row.StatusMapping = string(words)
 	row.SignatureScheme, row.SignatureHeader, row.SignatureSecrets, row.SignatureToleranceSeconds = "", "", "", 0
+	row.SignatureParams = ""
 	if sig := st.Signature; sig != nil {
 		cfg := sig.config()
 		list, _ := json.Marshal(sig.secretList())
 		row.SignatureScheme, row.SignatureHeader = cfg.Scheme, cfg.Header
 		row.SignatureSecrets = s.box.Seal(list)
 		row.SignatureToleranceSeconds = sig.ToleranceSeconds
+		row.SignatureParams = paramsJSON(sig.normalized())
 	}
 	a := st.AutoIncidents
 	row.AutoIncidentsEnabled, row.AutoIncidentsSeverity, row.AutoIncidentsOpenAfter = a.Enabled, a.Severity, a.OpenAfterSeconds
+	row.ItemsField = r.ItemsField
+	row.ExpectEverySeconds, row.SilenceStatus = st.Silence.ExpectEverySeconds, string(st.Silence.Status)
 	row.Enabled = st.Enabled
+}
+
+// silenceDue is when the receiver's sender counts as silent if nothing valid arrives
+// after from; nil when the receiver expects nothing.
+func silenceDue(row receiverRow, from time.Time) *time.Time {
+	if row.ExpectEverySeconds <= 0 {
+		return nil
+	}
+	due := from.Add(time.Duration(row.ExpectEverySeconds) * time.Second)
+	return &due
 }
 
 // settingsOf reads a row back into settings (secrets decrypted), for an update.
@@ -168,6 +204,7 @@ func (s *Store) settingsOf(row receiverRow) (settings, error) {
 	st := settings{
 		Name: row.Name, ServiceID: row.ServiceID, Enabled: row.Enabled,
 		AutoIncidents: AutoIncidents{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
+		Silence:       Silence{ExpectEverySeconds: row.ExpectEverySeconds, Status: mapping.Status(row.SilenceStatus)},
 	}
 	rules, err := rulesOf(row)
 	if err != nil {
@@ -179,7 +216,7 @@ func (s *Store) settingsOf(row receiverRow) (settings, error) {
 		if err != nil {
 			return settings{}, err
 		}
-		st.Signature = &SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds}
+		st.Signature = &SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
 	}
 	return st, nil
 }
@@ -189,10 +226,16 @@ func rulesOf(row receiverRow) (mapping.Rules, error) {
 	if err := json.Unmarshal([]byte(row.StatusMapping), &words); err != nil {
 		return mapping.Rules{}, fmt.Errorf("receiver %s: stored status_mapping: %w", row.ID, err)
 	}
+	var paths []string
+	if row.StatusFields != "" {
+		if err := json.Unmarshal([]byte(row.StatusFields), &paths); err != nil {
+			return mapping.Rules{}, fmt.Errorf("receiver %s: stored status_fields: %w", row.ID, err)
+		}
+	}
 	return mapping.Rules{
-		StatusField: row.StatusField, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
+		StatusField: row.StatusField, StatusFields: paths, MessageField: row.MessageField, ServiceNameField: row.ServiceNameField,
 		EventIDField: row.EventIDField, TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset,
-		FixedService: row.ServiceID != nil,
+		ItemsField: row.ItemsField, FixedService: row.ServiceID != nil,
 	}, nil
 }
 
@@ -217,23 +260,37 @@ func toReceiver(row receiverRow) Receiver {
 	_ = json.Unmarshal([]byte(row.StatusMapping), &words)
 	r := Receiver{
 		ID: row.ID, orgID: row.OrgID, Name: row.Name, ServiceID: row.ServiceID, ServiceNameField: row.ServiceNameField,
-		StatusField: row.StatusField, MessageField: row.MessageField, EventIDField: row.EventIDField,
+		MessageField: row.MessageField, EventIDField: row.EventIDField,
 		TimestampField: row.TimestampField, StatusMapping: words, Preset: row.Preset, Enabled: row.Enabled,
 		AutoIncidents: services.IncidentPolicy{Enabled: row.AutoIncidentsEnabled, Severity: row.AutoIncidentsSeverity, OpenAfterSeconds: row.AutoIncidentsOpenAfter},
-		TokenHint:     row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		ItemsField:    row.ItemsField, ExpectEverySeconds: row.ExpectEverySeconds, SilenceStatus: mapping.Status(row.SilenceStatus),
+		LastValidDeliveryAt: utcPtr(row.LastValidDeliveryAt), SilencedAt: utcPtr(row.SilencedAt),
+		TokenHint: row.TokenHint, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 	}
 	// Show the paths a delivery is really read with: the receiver's own, else its
 	// preset's, else the defaults.
 	preset, _ := mapping.LookupPreset(row.Preset)
-	r.StatusField = firstNonEmpty(r.StatusField, preset.StatusField, mapping.DefaultStatusField)
+	if rules, err := rulesOf(row); err == nil {
+		r.StatusField = statusPaths(rules)
+	}
+	if len(r.StatusField) == 0 {
+		r.StatusField = statusPaths(mapping.Rules{StatusField: preset.StatusField})
+		for _, p := range preset.StatusFields {
+			r.StatusField = append(r.StatusField, p)
+		}
+	}
+	if len(r.StatusField) == 0 {
+		r.StatusField = PathList{mapping.DefaultStatusField}
+	}
 	r.MessageField = firstNonEmpty(r.MessageField, preset.MessageField, mapping.DefaultMessageField)
 	r.TimestampField = firstNonEmpty(r.TimestampField, preset.TimestampField)
+	r.ItemsField = firstNonEmpty(r.ItemsField, preset.ItemsField)
 	if row.ServiceID == nil {
 		r.ServiceNameField = firstNonEmpty(r.ServiceNameField, preset.ServiceNameField)
 	}
 	if row.SignatureScheme != "" {
 		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader}
-		r.Signature = &Signature{Scheme: row.SignatureScheme, Header: cfg.HeaderName(), ToleranceSeconds: row.SignatureToleranceSeconds}
+		r.Signature = &Signature{Scheme: row.SignatureScheme, Header: cfg.HeaderName(), ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
 	}
 	return r
 }
@@ -328,14 +385,17 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 				return err
 			}
 		}
+		before := row
 		s.applySettings(&row, st)
 		row.UpdatedAt = s.clock()
+		restartSilenceWait(before, &row, row.UpdatedAt)
 		if err := s.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
 			return fmt.Errorf("updating receiver: %w", err)
 		}
 		out = s.withSecretCount(row)
 		return nil
 	})
+	s.tokens.changed(err)
 	return out, err
 }
 
@@ -358,7 +418,13 @@ func mergeUpdate(st *settings, in UpdateInput) error {
 			st.ServiceID = nil
 		}
 	}
-	set(&st.Rules.StatusField, in.StatusField)
+	if in.StatusField != nil {
+		paths, err := in.StatusField.normalized()
+		if err != nil {
+			return err
+		}
+		setStatusPaths(&st.Rules, paths)
+	}
 	set(&st.Rules.MessageField, in.MessageField)
 	set(&st.Rules.EventIDField, in.EventIDField)
 	set(&st.Rules.TimestampField, in.TimestampField)
@@ -381,7 +447,33 @@ func mergeUpdate(st *settings, in UpdateInput) error {
 	if in.Enabled != nil {
 		st.Enabled = *in.Enabled
 	}
+	set(&st.Rules.ItemsField, in.ItemsField)
+	if in.ExpectEverySeconds != nil {
+		st.Silence.ExpectEverySeconds = *in.ExpectEverySeconds
+	}
+	if in.SilenceStatus != nil {
+		st.Silence.Status = mapping.Status(strings.ToLower(strings.TrimSpace(*in.SilenceStatus)))
+	}
 	return nil
+}
+
+// restartSilenceWait starts the wait for the sender anew when an update changes what
+// it waits for (the interval, the service, enabling): a receiver enabled after a week
+// must not go silent on the next sweep. Turning expect_every_seconds off ends a
+// silence; the service keeps its status until the sender or an operator changes it.
+func restartSilenceWait(before receiverRow, row *receiverRow, now time.Time) {
+	if row.ExpectEverySeconds == 0 {
+		row.SilenceDueAt, row.SilencedAt = nil, nil
+		return
+	}
+	sameService := before.ServiceID != nil && row.ServiceID != nil && *before.ServiceID == *row.ServiceID
+	if before.ExpectEverySeconds != row.ExpectEverySeconds || before.Enabled != row.Enabled || !sameService {
+		row.SilenceDueAt = silenceDue(*row, now)
+	}
+	if !sameService {
+		// The new service was never silenced by this receiver.
+		row.SilencedAt = nil
+	}
 }
 
 // Delete removes a receiver and its delivery log.
@@ -393,6 +485,7 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 	if res.RowsAffected == 0 {
 		return errReceiverNotFound
 	}
+	s.tokens.changed(nil)
 	return nil
 }
 
@@ -413,6 +506,7 @@ func (s *Store) RotateToken(ctx context.Context, orgID, id uuid.UUID) (Receiver,
 		out, err = s.revealed(row, token)
 		return err
 	})
+	s.tokens.changed(err)
 	return out, err
 }
 
@@ -453,13 +547,39 @@ func (s *Store) activeOf(row receiverRow) (active, error) {
 		if err != nil {
 			return active{}, err
 		}
-		cfg := mapping.SignatureConfig{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Tolerance: time.Duration(row.SignatureToleranceSeconds) * time.Second}
-		for _, sec := range list {
-			cfg.Secrets = append(cfg.Secrets, []byte(sec))
-		}
+		in := SignatureInput{Scheme: row.SignatureScheme, Header: row.SignatureHeader, Secrets: list, ToleranceSeconds: row.SignatureToleranceSeconds, HMACParams: paramsOf(row)}
+		cfg := in.config()
 		a.signature = &cfg
 	}
 	return a, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// paramsJSON is the signature_params column: "" when there are none.
+func paramsJSON(p HMACParams) string {
+	if p == (HMACParams{}) {
+		return ""
+	}
+	data, _ := json.Marshal(p)
+	return string(data)
+}
+
+// paramsOf reads signature_params back. A value that does not decode leaves the
+// params empty, so the generic scheme fails closed on its defaults' signatures
+// rather than the receiver failing to load.
+func paramsOf(row receiverRow) HMACParams {
+	var p HMACParams
+	if row.SignatureParams != "" {
+		_ = json.Unmarshal([]byte(row.SignatureParams), &p)
+	}
+	return p
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -23,6 +23,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	RatePerMinute     int
 	RateBurst         int
+	FailureLimit      int
 	LogLevel          string
 	LogFormat         string
 	TrustProxyHeaders bool
@@ -45,9 +46,10 @@ var options = []option{
 	{"public-url", "STATUSGATE_PUBLIC_URL", defaultPublicURL, "base of the URLs the API hands out (receiver URLs, feed links)", false, func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil }},
 	{"data-dir", "STATUSGATE_DATA_DIR", "./data", "folder for the embedded database and the generated secret key", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"secret-key", "STATUSGATE_SECRET_KEY", "", "32-byte key (64 hex characters or base64) that encrypts stored secrets; generated into <data-dir>/secret.key when empty", true, func(c *Config, v string) error { c.SecretKey = v; return nil }},
-	{"max-body-bytes", "STATUSGATE_MAX_BODY_BYTES", "1048576", "largest inbound webhook body; larger ones answer 413", false, intSetter(func(c *Config, n int64) { c.MaxBodyBytes = n })},
+	{"max-body-bytes", "STATUSGATE_MAX_BODY_BYTES", "1048576", "largest inbound webhook body (at most 16777216); larger ones answer 413", false, intSetter(func(c *Config, n int64) { c.MaxBodyBytes = n })},
 	{"rate-limit", "STATUSGATE_RATE_LIMIT", "1200", "inbound requests per minute per receiver (0 turns limiting off)", false, intSetter(func(c *Config, n int64) { c.RatePerMinute = int(n) })},
 	{"rate-burst", "STATUSGATE_RATE_BURST", "600", "inbound requests a receiver may send at once above its rate", false, intSetter(func(c *Config, n int64) { c.RateBurst = int(n) })},
+	{"failure-limit", "STATUSGATE_FAILURE_LIMIT", "10", "failed attempts (unknown receiver token, bad signature, bad API key) per minute per client address after a burst of twice as many; past it, 429 (0 turns it off)", false, intSetter(func(c *Config, n int64) { c.FailureLimit = int(n) })},
 	{"log-level", "STATUSGATE_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"log-format", "STATUSGATE_LOG_FORMAT", "text", "text or json", false, func(c *Config, v string) error { c.LogFormat = v; return nil }},
 	{"trust-proxy-headers", "STATUSGATE_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For (only behind a proxy you run)", false, func(c *Config, v string) error {
@@ -58,7 +60,7 @@ var options = []option{
 	{"shutdown-timeout", "STATUSGATE_SHUTDOWN_TIMEOUT", "20s", "how long to drain in-flight requests on SIGTERM", false, durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 	{"metrics-token", "STATUSGATE_METRICS_TOKEN", "", "bearer token a scrape of /metrics must send (empty: /metrics is open)", true, func(c *Config, v string) error { c.MetricsToken = v; return nil }},
 	{"metrics-listen", "STATUSGATE_METRICS_LISTEN", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --listen", false, func(c *Config, v string) error { c.MetricsListen = v; return nil }},
-	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
+	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) and silent senders (expect_every_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {
@@ -175,6 +177,14 @@ func fromEnv(o option, getenv func(string) string) (string, error) {
 	return v, nil
 }
 
+// MaxBodyBytesLimit is the largest STATUSGATE_MAX_BODY_BYTES accepted. Every
+// concurrent delivery holds its whole body in memory (signatures are over the raw
+// bytes), so the limit times the number of senders in flight is what the process
+// must hold; the largest real payload we know is under 200 KiB, and 16 MiB leaves
+// room without letting a typo (a limit in the gigabytes) turn a few slow uploads
+// into an out-of-memory kill.
+const MaxBodyBytesLimit = 16 << 20
+
 // Validate checks the settings and how they fit together.
 func (c Config) Validate() error {
 	var errs []error
@@ -187,11 +197,11 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database URL must start with sqlite:// or postgres://"))
 	}
-	if c.MaxBodyBytes < 1024 {
-		errs = append(errs, fmt.Errorf("max body bytes %d is below 1024", c.MaxBodyBytes))
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > MaxBodyBytesLimit {
+		errs = append(errs, fmt.Errorf("max body bytes %d must be between 1024 and %d", c.MaxBodyBytes, MaxBodyBytesLimit))
 	}
-	if c.RatePerMinute < 0 || c.RateBurst < 0 {
-		errs = append(errs, errors.New("rate limit and burst must not be negative"))
+	if c.RatePerMinute < 0 || c.RateBurst < 0 || c.FailureLimit < 0 {
+		errs = append(errs, errors.New("rate limit, burst and failure limit must not be negative"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

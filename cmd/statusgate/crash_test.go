@@ -154,7 +154,10 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 			}
 
 			t.Logf("killed the gateway after %d processed answers", len(processed))
-			startProcess(t, dbURL, dataDir) // recovery on restart (SQLite WAL replay, no migration trouble)
+			restarted := startProcess(t, dbURL, dataDir) // recovery on restart (SQLite WAL replay, no migration trouble)
+			// Stopped before the check opens the store: a SQLite file takes one process.
+			_ = restarted.cmd.Process.Kill()
+			_ = restarted.cmd.Wait()
 			db, err := database.Open(context.Background(), dbURL, database.Options{})
 			if err != nil {
 				t.Fatal(err)

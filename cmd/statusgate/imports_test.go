@@ -55,7 +55,7 @@ var rooms = map[string]room{
 	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/glebarez/sqlite", "github.com/glebarez/go-sqlite", "github.com/jackc/pgx/v5"}},
 	"migrations": {},
 	"apierr":     {thirdParty: []string{"github.com/labstack/echo/v4"}},
-	"rest":       {internal: []string{"apierr"}, thirdParty: []string{"github.com/labstack/echo/v4", "github.com/google/uuid"}},
+	"rest":       {internal: []string{"apierr"}, thirdParty: []string{"github.com/labstack/echo/v4", "github.com/google/uuid", "golang.org/x/time"}},
 	"secrets":    {},
 
 	// metrics holds the Prometheus definitions; only cmd/statusgate imports it, and it

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/expfmt"
@@ -22,6 +24,22 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 	if a := apitest.Do(t, http.MethodPut, m.URL()+"/api/v1/services/"+id+"/status", key, map[string]any{"status": "down"}); a.Status != http.StatusOK {
 		t.Fatalf("manual status change = %d %s", a.Status, a.Body)
 	}
+	if a := apitest.Do(t, http.MethodPost, m.URL()+"/api/v1/incidents", key, map[string]any{"title": "Mail is slow", "service_id": id}); a.Status != http.StatusCreated {
+		t.Fatalf("creating an incident = %d %s", a.Status, a.Body)
+	}
+	// One processed delivery, one unmapped word, one unknown token.
+	recv := apitest.Do(t, http.MethodPost, m.URL()+"/api/v1/receivers", key, map[string]any{"name": "Mail status", "service_id": id})
+	var created2 struct{ URL string }
+	recv.JSON(t, &created2)
+	hook := strings.Replace(created2.URL, "http://localhost:8080", m.URL(), 1)
+	for body, want := range map[string]int{`{"status":"operational"}`: http.StatusOK, `{"status":"purple"}`: http.StatusUnprocessableEntity} {
+		if a := apitest.Do(t, http.MethodPost, hook, "", json.RawMessage(body)); a.Status != want {
+			t.Fatalf("POST %s = %d %s, want %d", body, a.Status, a.Body, want)
+		}
+	}
+	if a := apitest.Do(t, http.MethodPost, m.URL()+"/api/webhooks/incoming/"+strings.Repeat("x", 64), "", json.RawMessage(`{"status":"down"}`)); a.Status != http.StatusNotFound {
+		t.Fatalf("unknown token = %d", a.Status)
+	}
 	resp, err := http.Get(m.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +50,7 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parsing /metrics: %v", err)
 	}
-	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total"} {
+	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total", "statusgate_incidents_open"} {
 		if _, ok := fams[name]; !ok {
 			t.Fatalf("/metrics has no %s", name)
 		}
@@ -45,6 +63,40 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 		}
 		if labels["to"] == "down" && labels["source"] == "manual" {
 			downManual = mt.GetCounter().GetValue()
+		}
+	}
+	if open := fams["statusgate_incidents_open"].GetMetric()[0].GetGauge().GetValue(); open != 1 {
+		t.Fatalf("incidents_open = %v, want 1", open)
+	}
+	value := func(name string, labels map[string]string) float64 {
+		for _, mt := range fams[name].GetMetric() {
+			match := true
+			for _, l := range mt.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					match = false
+				}
+			}
+			if match {
+				if c := mt.GetCounter(); c != nil {
+					return c.GetValue()
+				}
+				return float64(mt.GetHistogram().GetSampleCount())
+			}
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"statusgate_inbound_deliveries_total", map[string]string{"result": "processed"}, 1},
+		{"statusgate_inbound_deliveries_total", map[string]string{"result": "failed", "reason": "status_unmapped"}, 1},
+		{"statusgate_inbound_request_duration_seconds", map[string]string{"result": "failed"}, 1},
+		{"statusgate_inbound_unknown_tokens_total", nil, 1},
+	} {
+		if got := value(c.name, c.labels); got != c.want {
+			t.Fatalf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 	if downManual != 1 {

@@ -21,6 +21,7 @@ import (
 	"github.com/statusgate/statusgate/metrics"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
+	"github.com/statusgate/statusgate/rest"
 	"github.com/statusgate/statusgate/secrets"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
@@ -71,9 +72,11 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
 }
 
-// withOrgs opens the database for a one-shot admin command.
+// withOrgs opens the database for a one-shot admin command. It may run beside a
+// gateway on the same SQLite file (an operator creating a key), so it does not take
+// the file lock that keeps a second gateway out.
 func withOrgs(ctx context.Context, cfg Config, stderr io.Writer, fn func(orgsStore) error) error {
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr))
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: newLogger(cfg, stderr), SharedFile: true})
 	if err != nil {
 		return err
 	}
@@ -131,10 +134,26 @@ func (m *Main) Run(ctx context.Context) error {
 	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
 	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
 	svcStore.AddChangeFunc(incStore.HandleChange)
+	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := incStore.CountOpen(ctx)
+		if err != nil {
+			return -1 // a scrape while the database is away: -1 says "unknown", not "none"
+		}
+		return float64(n)
+	})
 	recvStore := receiver.NewStore(receiver.StoreConfig{DB: db, Services: svcStore, Box: box, PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc})
+	// One failure limit for senders and the admin API; a negative value turns the
+	// receiver's off, as 0 does NewThrottle.
+	failuresPerMinute := m.Config.FailureLimit
+	if failuresPerMinute == 0 {
+		failuresPerMinute = -1
+	}
 	recvHandler := receiver.NewHandler(receiver.HandlerConfig{
 		Store: recvStore, MaxBodyBytes: m.Config.MaxBodyBytes, RatePerMinute: m.Config.RatePerMinute,
-		RateBurst: m.Config.RateBurst, NowFunc: m.NowFunc, Logger: m.logger,
+		RateBurst: m.Config.RateBurst, FailuresPerMinute: failuresPerMinute, FailureBurst: 2 * m.Config.FailureLimit,
+		NowFunc: m.NowFunc, Logger: m.logger, ObserveFunc: m.countInbound,
 	})
 
 	e := echo.New()
@@ -158,7 +177,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Orgs: orgStore, Services: svcStore, Incidents: incStore,
 		PublicURL: m.Config.PublicURL, NowFunc: m.NowFunc, Logger: m.logger,
 	}).Register(e)
-	api := e.Group("/api/v1", orgStore.RequireKey())
+	badKeys := rest.NewThrottle(m.Config.FailureLimit, 2*m.Config.FailureLimit)
+	api := e.Group("/api/v1", m.countAdminThrottle, orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
 	svcStore.Register(api)
 	orgStore.Register(api)
 	recvHandler.Register(api)
@@ -201,6 +221,11 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.workers.Done()
 		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
@@ -307,4 +332,29 @@ func (m *Main) serveMetrics() error {
 	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.metricsServer.Serve(l) }()
 	return nil
+}
+
+// countInbound records one inbound request for /metrics.
+func (m *Main) countInbound(o receiver.Observation) {
+	switch {
+	case o.Result != "":
+		m.metrics.ObserveDelivery(o.Result, o.Reason, o.Took)
+	case o.UnknownToken:
+		m.metrics.UnknownToken()
+	case o.RateLimited != "":
+		m.metrics.RateLimited(o.RateLimited)
+	case o.Unavailable:
+		m.metrics.ObserveUnavailable(o.Took)
+	}
+}
+
+// countAdminThrottle counts the admin API's 429s (repeated bad keys from one address).
+func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if apierr.CodeOf(err) == apierr.CodeRateLimited {
+			m.metrics.RateLimited("api_key")
+		}
+		return err
+	}
 }

@@ -1,0 +1,197 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/rest"
+	"github.com/statusgate/statusgate/secrets"
+)
+
+// tokenSetMaxAge is how long the set of known token hashes is trusted before a token
+// it lacks makes it reload. Changes made through this process mark it stale at once;
+// a receiver created, enabled or rotated through another instance (PostgreSQL) is
+// unknown here for at most this long.
+const tokenSetMaxAge = 5 * time.Second
+
+// tokenSet holds the token hashes of every enabled receiver, so an unknown token,
+// the whole of a token scan, is answered without a database query. A scan of random
+// tokens is each one new, which a negative cache of unknown hashes would not stop;
+// a set of the known ones does, at the cost of one query per tokenSetMaxAge (all
+// enabled receivers' hashes, 64 bytes each) while unknown tokens keep arriving.
+type tokenSet struct {
+	db  *database.DB
+	now func() time.Time
+
+	mu       sync.Mutex // guards the fields below
+	hashes   map[string]struct{}
+	loadedAt time.Time // zero: stale
+	gen      uint64    // counts invalidations, so a reload racing a change stays stale
+
+	loading sync.Mutex // one reload at a time
+}
+
+func newTokenSet(db *database.DB, now func() time.Time) *tokenSet {
+	return &tokenSet{db: db, now: now}
+}
+
+// changed marks the set stale once a receiver change has committed (err is nil):
+// the next unknown token reloads it.
+func (t *tokenSet) changed(err error) {
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	t.gen++
+	t.loadedAt = time.Time{}
+	t.mu.Unlock()
+}
+
+// forget drops a hash the database no longer knows as an enabled receiver's.
+func (t *tokenSet) forget(hash string) {
+	t.mu.Lock()
+	delete(t.hashes, hash)
+	t.mu.Unlock()
+}
+
+// contains reports whether hash is in the set as loaded, without reloading.
+func (t *tokenSet) contains(hash string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.hashes[hash]
+	return ok
+}
+
+func (t *tokenSet) fresh() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.loadedAt.IsZero() && t.now().Sub(t.loadedAt) < tokenSetMaxAge
+}
+
+// has reports whether hash belongs to an enabled receiver as far as the set knows,
+// reloading it first when it is stale.
+func (t *tokenSet) has(ctx context.Context, hash string) (bool, error) {
+	if t.contains(hash) {
+		return true, nil
+	}
+	if t.fresh() {
+		return false, nil
+	}
+	if err := t.reload(ctx); err != nil {
+		return false, err
+	}
+	return t.contains(hash), nil
+}
+
+func (t *tokenSet) reload(ctx context.Context) error {
+	t.loading.Lock()
+	defer t.loading.Unlock()
+	if t.fresh() {
+		return nil // reloaded while this one waited
+	}
+	t.mu.Lock()
+	gen := t.gen
+	t.mu.Unlock()
+	var hashes []string
+	if err := t.db.Conn(ctx).Model(&receiverRow{}).Where("enabled = ?", true).Pluck("token_hash", &hashes).Error; err != nil {
+		return fmt.Errorf("loading receiver token hashes: %w", err)
+	}
+	set := make(map[string]struct{}, len(hashes))
+	for _, h := range hashes {
+		set[h] = struct{}{}
+	}
+	t.mu.Lock()
+	t.hashes = set
+	if t.gen == gen {
+		t.loadedAt = t.now()
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+// lookup finds the enabled receiver a token names. An unknown token is answered from
+// the token set (reloaded only when stale), and spends one of the source address's
+// failures; an address with none left gets 429 instead of 404. A token the set knows
+// is always looked up, so a scan from an address never locks out a working receiver
+// sending from the same one.
+func (h *Handler) lookup(c echo.Context, token, addr string, now time.Time) (active, error) {
+	ctx := c.Request().Context()
+	hash := ""
+	if validToken(token) {
+		hash = secrets.Hash(token)
+	}
+	known := false
+	if hash != "" {
+		var err error
+		if known, err = h.store.tokens.has(ctx, hash); err != nil {
+			return active{}, err
+		}
+	}
+	if !known {
+		if blocked, wait := h.failures.Blocked(addr, now); blocked {
+			return active{}, rest.TooManyFailures(c, wait)
+		}
+		h.failures.Fail(addr, now)
+		return active{}, errUnknownToken
+	}
+	recv, err := h.store.byToken(ctx, token)
+	if errors.Is(err, errUnknownToken) {
+		// Disabled, rotated or deleted through another instance since the set was
+		// loaded: forgotten, so the next request with it is answered from the set.
+		h.store.tokens.forget(hash)
+		h.failures.Fail(addr, now)
+	}
+	return recv, err
+}
+
+// Defaults of the per-address failure limit: a sender with a wrong secret or a stale
+// URL learns it from 20 answers; a scan of tokens then gets one guess every 6 s.
+const (
+	DefaultFailuresPerMinute = 10
+	DefaultFailureBurst      = 20
+)
+
+func newFailureThrottle(perMinute, burst int) *rest.Throttle {
+	if perMinute == 0 {
+		perMinute = DefaultFailuresPerMinute
+	}
+	if burst == 0 {
+		burst = DefaultFailureBurst
+	}
+	return rest.NewThrottle(perMinute, burst)
+}
+
+// refuseUnsignedWhenThrottled answers 429, without logging a delivery, a request to a
+// signed receiver whose signature does not verify from an address that has used up
+// its failures. Checked here rather than after the delivery is logged, so a flood of
+// unsigned requests neither fills the log nor costs a write; a correctly signed
+// delivery from the same address still goes through.
+func (h *Handler) refuseUnsignedWhenThrottled(c echo.Context, recv active, body []byte, addr string, now time.Time) error {
+	if recv.signature == nil {
+		return nil
+	}
+	blocked, wait := h.failures.Blocked(addr, now)
+	if !blocked {
+		return nil
+	}
+	if mapping.VerifySignature(*recv.signature, mapping.Input{Body: body, Header: c.Request().Header}, now) == nil {
+		return nil
+	}
+	return rest.TooManyFailures(c, wait)
+}
+
+// deref is a log value for an optional string: the value, or "" for none. slog would
+// print a *string as an address.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
