@@ -193,7 +193,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(middleware.Recover())
+	e.Use(m.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		// A panic is a bug: the stack goes to the log through slog, the client gets the
+		// generic 500 of apierr's handler.
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			m.logger.ErrorContext(c.Request().Context(), "panic while serving a request",
+				slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+				slog.String("panic", err.Error()), slog.String("stack", string(stack)))
+			return err
+		},
+	}))
 	// HEAD too: load balancers and uptime checkers probe with it.
 	health := func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
 	e.GET("/healthz", health)
@@ -394,6 +404,36 @@ func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
 		if apierr.CodeOf(err) == apierr.CodeRateLimited {
 			m.metrics.RateLimited("api_key")
 		}
+		return err
+	}
+}
+
+// accessLog writes one line per request at debug. It logs the route, never the raw
+// path: an inbound URL carries its receiver's token.
+func (m *Main) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !m.logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+			return next(c)
+		}
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			// The error handler writes the answer after the middleware returns.
+			var he *echo.HTTPError
+			switch code := apierr.CodeOf(err); {
+			case code != "":
+				status = apierr.HTTPStatus(code)
+			case errors.As(err, &he):
+				status = he.Code
+			default:
+				status = http.StatusInternalServerError
+			}
+		}
+		m.logger.DebugContext(c.Request().Context(), "request",
+			slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)),
+			slog.String("remote", c.RealIP()))
 		return err
 	}
 }
