@@ -203,9 +203,34 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
+	hooks := &afterCommit{}
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), hooksKey{}, hooks))
 	})
+	if err == nil {
+		for _, f := range hooks.funcs {
+			f()
+		}
+	}
+	return err
+}
+
+type hooksKey struct{}
+
+// afterCommit collects the functions AfterCommit registered in one transaction. A
+// transaction runs on one goroutine, so it needs no lock.
+type afterCommit struct{ funcs []func() }
+
+// AfterCommit runs fn once the transaction carried by ctx has committed, and never if
+// it rolls back; without a transaction in ctx it runs fn at once. It is how a writer
+// wakes whoever reads what it wrote (the notify workers) without their finding
+// nothing because the rows are not visible yet. fn must be quick and must not fail.
+func AfterCommit(ctx context.Context, fn func()) {
+	if hooks, ok := ctx.Value(hooksKey{}).(*afterCommit); ok {
+		hooks.funcs = append(hooks.funcs, fn)
+		return
+	}
+	fn()
 }
 
 // InTransaction reports whether ctx carries a transaction of InTx, which a method

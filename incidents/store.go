@@ -66,6 +66,7 @@ type Store struct {
 	services *services.Store
 	now      func() time.Time
 	logger   *slog.Logger
+	onEvent  EventFunc
 }
 
 // Options configure a Store.
@@ -74,6 +75,10 @@ type Options struct {
 	NowFunc func() time.Time
 	// Logger receives the sweeper's errors; discarded when nil.
 	Logger *slog.Logger
+	// OnEvent, when set, runs inside the transaction of every change of an incident
+	// (opened, updated, acknowledged, resolved; automatic, swept or manual), so the
+	// notify outbox commits with it.
+	OnEvent EventFunc
 }
 
 // NewStore returns a Store that asks svcs about services. Wire its HandleChange into
@@ -87,7 +92,7 @@ func NewStore(db *database.DB, svcs *services.Store, opts Options) *Store {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, services: svcs, now: now, logger: logger}
+	return &Store{db: db, services: svcs, now: now, logger: logger, onEvent: opts.OnEvent}
 }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.
@@ -292,7 +297,9 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 			return fmt.Errorf("updating incident: %w", err)
 		}
 		if kind == "" {
-			return nil
+			// A title or severity change without a message leaves no timeline entry,
+			// but it is still news to whoever follows the incident.
+			return s.emit(ctx, row.ID, KindUpdate, nil, "", now)
 		}
 		msg := ""
 		if in.Message != nil {
@@ -367,7 +374,7 @@ func (s *Store) addUpdate(ctx context.Context, incidentID uuid.UUID, kind, statu
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("writing incident timeline entry: %w", err)
 	}
-	return nil
+	return s.emit(ctx, incidentID, kind, serviceStatus, message, at)
 }
 
 func durationSeconds(from, to time.Time) int64 {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"crypto/subtle"
 	"database/sql"
 	"net/http"
@@ -23,7 +24,6 @@ type Metrics struct {
 	unknownTokens prometheus.Counter
 	rateLimited   *prometheus.CounterVec
 	transitions   *prometheus.CounterVec
-	attempts      *prometheus.CounterVec
 }
 
 // New returns a registry with the Go runtime and process collectors and every
@@ -53,15 +53,11 @@ func New() *Metrics {
 			Namespace: namespace, Name: "status_transitions_total",
 			Help: "Service status changes, by new status and source (webhook, manual, sweeper, silence, maintenance).",
 		}, []string{"to", "source"}),
-		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "outbound_attempts_total",
-			Help: "Outbound delivery attempts, by channel type and outcome (succeeded, failed, retry_later, gone).",
-		}, []string{"channel_type", "outcome"}),
 	}
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.deliveries, m.latency, m.unknownTokens, m.rateLimited, m.transitions, m.attempts,
+		m.deliveries, m.latency, m.unknownTokens, m.rateLimited, m.transitions,
 	)
 	return m
 }
@@ -88,9 +84,57 @@ func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scop
 // Transition counts one status change.
 func (m *Metrics) Transition(to, source string) { m.transitions.WithLabelValues(to, source).Inc() }
 
-// OutboundAttempt counts one outbound attempt.
-func (m *Metrics) OutboundAttempt(channelType, outcome string) {
-	m.attempts.WithLabelValues(channelType, outcome).Inc()
+// OutboxStats is what the outbox reports of itself: this instance's attempt counts
+// since start, and the backlog shared by every instance.
+type OutboxStats struct {
+	Succeeded, Failed, ChannelsDisabled int64
+	Pending, Due                        int64
+	OldestDue                           time.Duration
+}
+
+// Outbox exports the outbox's figures, read once per scrape by read.
+func (m *Metrics) Outbox(read func(ctx context.Context) (OutboxStats, error)) {
+	m.registry.MustRegister(&outboxCollector{read: read})
+}
+
+var (
+	descAttempts = prometheus.NewDesc(namespace+"_outbound_attempts_total",
+		"Outbound delivery attempts made by this instance since start, by outcome (succeeded, failed: any attempt that did not deliver).", []string{"outcome"}, nil)
+	descDisabled = prometheus.NewDesc(namespace+"_channels_disabled_total",
+		"Channels this instance disabled (410 Gone, or five days of failures) since start.", nil, nil)
+	descBacklog = prometheus.NewDesc(namespace+"_outbox_backlog",
+		"Outbound deliveries waiting for an attempt, across every instance; due: those whose attempt is due now.", []string{"state"}, nil)
+	descOldest = prometheus.NewDesc(namespace+"_outbox_oldest_age_seconds",
+		"How long the oldest due outbound delivery has waited past its attempt time (0 when nothing is due).", nil, nil)
+)
+
+// outboxCollector reads the outbox once per scrape, so one scrape costs one look at
+// the backlog however many series it fills.
+type outboxCollector struct {
+	read func(ctx context.Context) (OutboxStats, error)
+}
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descAttempts
+	ch <- descDisabled
+	ch <- descBacklog
+	ch <- descOldest
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.read(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descBacklog, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descAttempts, prometheus.CounterValue, float64(st.Succeeded), "succeeded")
+	ch <- prometheus.MustNewConstMetric(descAttempts, prometheus.CounterValue, float64(st.Failed), "failed")
+	ch <- prometheus.MustNewConstMetric(descDisabled, prometheus.CounterValue, float64(st.ChannelsDisabled))
+	ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(st.Pending), "pending")
+	ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(st.Due), "due")
+	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, st.OldestDue.Seconds())
 }
 
 // DBStats exports the database pool's statistics (open, in use, idle, waits).

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -73,9 +74,10 @@ func TestScrapeShowsWhatWasRecorded(t *testing.T) {
 	m.UnknownToken()
 	m.RateLimited("source_address")
 	m.Transition("down", "webhook")
-	m.OutboundAttempt("webhook", "succeeded")
-	backlog := 7.0
-	m.Gauge("outbox_backlog", "Deliveries waiting.", func() float64 { return backlog })
+	m.Outbox(func(context.Context) (OutboxStats, error) {
+		return OutboxStats{Succeeded: 3, Failed: 2, Pending: 7, Due: 4, OldestDue: 90 * time.Second}, nil
+	})
+	m.Gauge("incidents_open", "Open incidents.", func() float64 { return 5 })
 
 	code, fams := scrape(t, m.Handler(""), "")
 	if code != http.StatusOK {
@@ -92,8 +94,12 @@ func TestScrapeShowsWhatWasRecorded(t *testing.T) {
 		{"statusgate_inbound_unknown_tokens_total", nil, 1},
 		{"statusgate_rate_limited_total", map[string]string{"scope": "source_address"}, 1},
 		{"statusgate_status_transitions_total", map[string]string{"to": "down", "source": "webhook"}, 1},
-		{"statusgate_outbound_attempts_total", map[string]string{"channel_type": "webhook", "outcome": "succeeded"}, 1},
-		{"statusgate_outbox_backlog", nil, 7},
+		{"statusgate_outbound_attempts_total", map[string]string{"outcome": "succeeded"}, 3},
+		{"statusgate_outbound_attempts_total", map[string]string{"outcome": "failed"}, 2},
+		{"statusgate_outbox_backlog", map[string]string{"state": "pending"}, 7},
+		{"statusgate_outbox_backlog", map[string]string{"state": "due"}, 4},
+		{"statusgate_outbox_oldest_age_seconds", nil, 90},
+		{"statusgate_incidents_open", nil, 5},
 	}
 	for _, c := range checks {
 		if got := counterValue(t, fams, c.name, c.labels); got != c.want {

@@ -147,14 +147,30 @@ func (s *Store) CreatePost(ctx context.Context, orgID uuid.UUID, in PostInput) (
 		}
 		serviceName = &svc.Name
 	}
-	if err := s.insertPost(ctx, row); err != nil {
-		return Post{}, err
-	}
-	return postWithName{
+	post := postWithName{
 		ID: row.ID, OrgID: row.OrgID, ServiceID: row.ServiceID, Kind: row.Kind, Title: row.Title,
 		Body: row.Body, CreatedAt: row.CreatedAt, ServiceName: serviceName,
-	}.toPost(), nil
+	}.toPost()
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.insertPost(ctx, row); err != nil {
+			return err
+		}
+		for _, fn := range s.postFuncs {
+			if err := fn(ctx, orgID, post); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Post{}, err
+	}
+	return post, nil
 }
+
+// PostFunc reacts to an operator's post inside its transaction: if it returns an
+// error, the post is not written.
+type PostFunc func(ctx context.Context, orgID uuid.UUID, p Post) error
 
 // PostFilter narrows ListPosts.
 type PostFilter struct {

@@ -220,6 +220,10 @@ type Change struct {
 	ReceiverID *uuid.UUID
 	DeliveryID *uuid.UUID
 	Incidents  IncidentPolicy
+	// PostID, PostTitle and PostBody are the status-page post the change wrote.
+	PostID    uuid.UUID
+	PostTitle string
+	PostBody  string
 }
 
 // ChangeFunc reacts to a status change inside the transaction of the change: if it

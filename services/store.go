@@ -63,6 +63,7 @@ type Store struct {
 	db          *database.DB
 	now         func() time.Time
 	changeFuncs []ChangeFunc
+	postFuncs   []PostFunc
 }
 
 // Options configure a Store.
@@ -71,6 +72,9 @@ type Options struct {
 	NowFunc func() time.Time
 	// ChangeFuncs run, in order, inside the transaction of every status change.
 	ChangeFuncs []ChangeFunc
+	// PostFuncs run inside the transaction of every operator's post (the posts a
+	// status change writes are in its Change).
+	PostFuncs []PostFunc
 }
 
 // NewStore returns a Store.
@@ -79,7 +83,7 @@ func NewStore(db *database.DB, opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, changeFuncs: append([]ChangeFunc(nil), opts.ChangeFuncs...)}
+	return &Store{db: db, now: now, changeFuncs: append([]ChangeFunc(nil), opts.ChangeFuncs...), postFuncs: opts.PostFuncs}
 }
 
 // AddChangeFunc appends fn to the ChangeFuncs, for a package that needs the Store
@@ -353,9 +357,11 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		if err := s.recordHistory(ctx, ch); err != nil {
 			return err
 		}
-		if err := s.insertPost(ctx, changePost(ch)); err != nil {
+		post := changePost(ch)
+		if err := s.insertPost(ctx, post); err != nil {
 			return err
 		}
+		ch.PostID, ch.PostTitle, ch.PostBody = post.ID, post.Title, post.Body
 		for _, fn := range s.changeFuncs {
 			if err := fn(ctx, ch); err != nil {
 				return err

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statusgate/statusgate/notify"
 )
 
 // Config is every setting of the gateway. Each field is filled from its flag, else its
@@ -31,6 +33,16 @@ type Config struct {
 	SweepInterval     time.Duration
 	MetricsToken      string
 	MetricsListen     string
+	// SMTPURL and SMTPFrom are the mail server and sender of email channels; email
+	// channels cannot be created while SMTPURL is empty.
+	SMTPURL  string
+	SMTPFrom string
+	// OutboundAllowPrivate lets channels send to loopback and private addresses.
+	OutboundAllowPrivate bool
+	// NotifyWorkers bounds the attempts in flight per instance; NotifyLease is how
+	// long a claim of a dead instance blocks its delivery.
+	NotifyWorkers int
+	NotifyLease   time.Duration
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -61,6 +73,15 @@ var options = []option{
 	{"metrics-token", "STATUSGATE_METRICS_TOKEN", "", "bearer token a scrape of /metrics must send (empty: /metrics is open)", true, func(c *Config, v string) error { c.MetricsToken = v; return nil }},
 	{"metrics-listen", "STATUSGATE_METRICS_LISTEN", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of on --listen", false, func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) and silent senders (expect_every_seconds) are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
+	{"smtp-url", "STATUSGATE_SMTP_URL", "", "mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=starttls requires it, ?tls=none allows credentials in clear) or smtps://user:pass@host:465", true, func(c *Config, v string) error { c.SMTPURL = v; return nil }},
+	{"smtp-from", "STATUSGATE_SMTP_FROM", "", `sender of email notifications, e.g. "statusgate <alerts@example.com>"`, true, func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
+	{"notify-workers", "STATUSGATE_NOTIFY_WORKERS", "4", "outbound notification attempts in flight at once in this instance", false, intSetter(func(c *Config, n int64) { c.NotifyWorkers = int(n) })},
+	{"notify-lease", "STATUSGATE_NOTIFY_LEASE", "60s", "how long a claimed notification waits before another instance takes over a crashed one's claim (live instances renew theirs)", false, durationSetter(func(c *Config, d time.Duration) { c.NotifyLease = d })},
+	{"outbound-allow-private", "STATUSGATE_OUTBOUND_ALLOW_PRIVATE", "false", "let notification channels send to loopback, private and link-local addresses (tests, closed networks)", false, func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.OutboundAllowPrivate = b
+		return err
+	}},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {
@@ -214,7 +235,18 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 || c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("shutdown timeout and sweep interval must be positive"))
 	}
+	if c.NotifyWorkers < 1 || c.NotifyLease < 3*time.Second {
+		errs = append(errs, errors.New("notify workers must be at least 1 and the notify lease at least 3s"))
+	}
+	if err := c.Email().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// Email is the mail server configuration of email channels.
+func (c Config) Email() notify.EmailConfig {
+	return notify.EmailConfig{URL: c.SMTPURL, From: c.SMTPFrom}
 }
 
 // printOptions writes the settings table of --help.

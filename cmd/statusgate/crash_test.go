@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -222,5 +223,93 @@ func checkConsistency(t *testing.T, db *database.DB, serviceIDs []string, proces
 		if (bad && open != 1) || (!bad && open != 0) {
 			t.Fatalf("service %s is %s with %d open automatic incidents", id, status, open)
 		}
+	}
+}
+
+// The gateway killed with SIGKILL while its deliveries hang in flight delivers every
+// event after restart: the outbox committed with the changes, and the dead worker's
+// claims are taken over once their lease runs out.
+func TestKillWithEventsInFlightDeliversThemAfterRestart(t *testing.T) {
+	t.Setenv("STATUSGATE_OUTBOUND_ALLOW_PRIVATE", "true")
+	t.Setenv("STATUSGATE_NOTIFY_LEASE", "3s")
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			var (
+				mu      sync.Mutex
+				healthy bool
+				hanging int
+				seen    = map[string]bool{}
+				release = make(chan struct{})
+			)
+			ep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				ok := healthy
+				if !ok {
+					hanging++
+				}
+				mu.Unlock()
+				if !ok {
+					select { // in flight until the gateway dies
+					case <-r.Context().Done():
+					case <-release:
+					}
+					return
+				}
+				mu.Lock()
+				seen[r.Header.Get("webhook-id")] = true
+				mu.Unlock()
+				w.WriteHeader(http.StatusOK)
+			}))
+			t.Cleanup(ep.Close)
+
+			dbURL, dataDir := dbtest.URL(t, d), t.TempDir()
+			gw := startProcess(t, dbURL, dataDir)
+			s := apitest.Do(t, http.MethodPost, gw.url+"/api/v1/services", gw.key, map[string]any{"name": "svc"}).Map(t)
+			r := apitest.Do(t, http.MethodPost, gw.url+"/api/v1/receivers", gw.key, map[string]any{"name": "r", "service_id": s["id"]}).Map(t)
+			if a := apitest.Do(t, http.MethodPost, gw.url+"/api/v1/channels", gw.key, map[string]any{"name": "ops", "type": "webhook", "url": ep.URL}); a.Status != http.StatusCreated {
+				t.Fatalf("create channel = %d %s", a.Status, a.Body)
+			}
+			const changes = 6 // two events each: service.status_changed and post.created
+			for i := range changes {
+				status := []string{"down", "operational"}[i%2]
+				a := apitest.Do(t, http.MethodPost, gw.url+"/api/webhooks/incoming/"+r["token"].(string), "", `{"status":"`+status+`"}`)
+				if a.Status != http.StatusOK || a.Map(t)["result"] != "processed" {
+					t.Fatalf("push %d = %d %s", i, a.Status, a.Body)
+				}
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				n := hanging
+				mu.Unlock()
+				if n > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no delivery went in flight")
+				}
+			}
+			if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = gw.cmd.Wait()
+			mu.Lock()
+			healthy = true
+			mu.Unlock()
+			close(release)
+
+			startProcess(t, dbURL, dataDir)
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				n := len(seen)
+				mu.Unlock()
+				if n >= 2*changes {
+					t.Logf("all %d events arrived after the restart (%d were in flight at the kill)", n, hanging)
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after restart %d of %d events arrived", n, 2*changes)
+				}
+			}
+		})
 	}
 }

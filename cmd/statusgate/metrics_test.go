@@ -50,7 +50,8 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parsing /metrics: %v", err)
 	}
-	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total", "statusgate_incidents_open"} {
+	for _, name := range []string{"go_goroutines", "go_sql_max_open_connections", "statusgate_status_transitions_total", "statusgate_incidents_open",
+		"statusgate_outbound_attempts_total", "statusgate_outbox_backlog", "statusgate_outbox_oldest_age_seconds"} {
 		if _, ok := fams[name]; !ok {
 			t.Fatalf("/metrics has no %s", name)
 		}

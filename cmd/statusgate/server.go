@@ -19,6 +19,7 @@ import (
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/metrics"
+	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/receiver"
 	"github.com/statusgate/statusgate/rest"
@@ -36,6 +37,7 @@ type Main struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	db             *database.DB
+	outbox         *notify.Outbox
 	echo           *echo.Echo
 	server         *http.Server
 	listener       net.Listener
@@ -129,11 +131,37 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.metrics = metrics.New()
 	m.metrics.DBStats(db.SQL())
-	// incidents asks services about services, and services tells incidents of every
-	// change: the store comes first, its ChangeFunc is added once incidents exists.
-	svcStore := services.NewStore(db, services.Options{NowFunc: m.NowFunc, ChangeFuncs: []services.ChangeFunc{m.countTransition}})
-	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate), m.NowFunc)
+	if err != nil {
+		return err
+	}
+	m.outbox = notify.NewOutbox(notify.Options{
+		DB: db, Box: box, Notifiers: registry,
+		NowFunc: m.NowFunc, Logger: m.logger, AllowPrivate: m.Config.OutboundAllowPrivate,
+		Workers: m.Config.NotifyWorkers, Lease: m.Config.NotifyLease,
+	})
+	// The bridge turns domain changes into events inside their transactions. incidents
+	// asks services about services, and services tells incidents and the bridge of
+	// every change: the services store comes first, its ChangeFuncs are added once the
+	// incidents store exists, incidents before the bridge so a change's events follow
+	// the order things happened in.
+	bridge := &eventBridge{outbox: m.outbox}
+	svcStore := services.NewStore(db, services.Options{
+		NowFunc:     m.NowFunc,
+		ChangeFuncs: []services.ChangeFunc{m.countTransition},
+		PostFuncs:   []services.PostFunc{bridge.postCreated},
+	})
+	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger, OnEvent: bridge.incidentEvent})
 	svcStore.AddChangeFunc(incStore.HandleChange)
+	svcStore.AddChangeFunc(bridge.serviceChanged)
+	bridge.svcs = svcStore
+	m.metrics.Outbox(func(ctx context.Context) (metrics.OutboxStats, error) {
+		st, err := m.outbox.Stats(ctx)
+		return metrics.OutboxStats{
+			Succeeded: st.AttemptsSucceeded, Failed: st.AttemptsFailed, ChannelsDisabled: st.ChannelsDisabled,
+			Pending: st.Pending, Due: st.Due, OldestDue: st.OldestDue,
+		}, err
+	})
 	m.metrics.Gauge("incidents_open", "Open incidents across every organization, read at scrape time.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -163,7 +191,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(middleware.Recover())
+	e.Use(m.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		// A panic is a bug: the stack goes to the log through slog, the client gets the
+		// generic 500 of apierr's handler.
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			m.logger.ErrorContext(c.Request().Context(), "panic while serving a request",
+				slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+				slog.String("panic", err.Error()), slog.String("stack", string(stack)))
+			return err
+		},
+	}))
 	// HEAD too: load balancers and uptime checkers probe with it.
 	health := func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
 	e.GET("/healthz", health)
@@ -186,6 +224,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.MetricsListen == "" {
 		e.GET("/metrics", echo.WrapHandler(m.metrics.Handler(m.Config.MetricsToken)))
 	}
+	notify.NewHandler(m.outbox, callerOrg).Register(api)
 	m.echo = e
 
 	m.listener, err = net.Listen("tcp", m.Config.Listen)
@@ -227,6 +266,12 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
 	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		// Run drains on cancellation: attempts in flight finish and are recorded.
+		m.outbox.Run(workerCtx)
+	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
 		slog.String("database", string(db.Dialect())), slog.String("public_url", m.Config.PublicURL))
@@ -235,6 +280,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Outbox returns the notify outbox (tests read its Stats).
+func (m *Main) Outbox() *notify.Outbox { return m.outbox }
 
 // URL returns the base URL the gateway listens on (useful with --listen 127.0.0.1:0).
 func (m *Main) URL() string {
@@ -355,6 +403,36 @@ func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
 		if apierr.CodeOf(err) == apierr.CodeRateLimited {
 			m.metrics.RateLimited("api_key")
 		}
+		return err
+	}
+}
+
+// accessLog writes one line per request at debug. It logs the route, never the raw
+// path: an inbound URL carries its receiver's token.
+func (m *Main) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !m.logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+			return next(c)
+		}
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			// The error handler writes the answer after the middleware returns.
+			var he *echo.HTTPError
+			switch code := apierr.CodeOf(err); {
+			case code != "":
+				status = apierr.HTTPStatus(code)
+			case errors.As(err, &he):
+				status = he.Code
+			default:
+				status = http.StatusInternalServerError
+			}
+		}
+		m.logger.DebugContext(c.Request().Context(), "request",
+			slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)),
+			slog.String("remote", c.RealIP()))
 		return err
 	}
 }

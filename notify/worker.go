@@ -1,0 +1,384 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/database"
+)
+
+// Run delivers due events until ctx is cancelled: woken by Wake after a local commit,
+// and polling for retries coming due and other instances' events. At most Workers
+// attempts run at once. On cancellation nothing new is claimed and the attempts in
+// flight finish (each is bounded by AttemptTimeout) and are recorded: Run drains,
+// so no lease is left to expire. It also prunes what is older than Retention.
+func (o *Outbox) Run(ctx context.Context) {
+	poll := time.NewTicker(o.poll)
+	defer poll.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	o.pruneLogged(ctx)
+	for {
+		n, err := o.DeliverDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			o.logger.Error("notify: delivering due events", slog.Any("err", err))
+		}
+		if n >= o.workers && err == nil && ctx.Err() == nil {
+			continue // a full batch: more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-poll.C:
+		case <-prune.C:
+			o.pruneLogged(ctx)
+		}
+	}
+}
+
+func (o *Outbox) pruneLogged(ctx context.Context) {
+	if n, err := o.Prune(ctx); err != nil && ctx.Err() == nil {
+		o.logger.Error("notify: pruning old events", slog.Any("err", err))
+	} else if n > 0 {
+		o.logger.Info("notify: pruned old events", slog.Int64("events", n))
+	}
+}
+
+// claimed is a delivery a worker holds a lease on, with what it needs to attempt it.
+type claimed struct {
+	delivery deliveryRow
+	channel  channelRow
+	payload  string
+}
+
+// DeliverDue claims up to Workers due deliveries, attempts them in parallel, records
+// the attempts and returns how many it attempted. Tests call it after moving the
+// clock; Run calls it in a loop.
+func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	// One claimer at a time per instance: SQLite has one connection, and on PostgreSQL
+	// SKIP LOCKED already keeps instances apart.
+	o.runMu.Lock()
+	defer o.runMu.Unlock()
+	jobs, err := o.claim(ctx, o.workers)
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// The attempt outlives a cancelled ctx: shutdown drains instead of leaving
+			// a delivery claimed but unrecorded.
+			errs[i] = o.attempt(context.WithoutCancel(ctx), j)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return len(jobs), err
+		}
+	}
+	return len(jobs), nil
+}
+
+// claim leases up to n due deliveries of enabled channels: pending, due by the
+// clock, and not leased by a live worker (no lease, or one that has run out because
+// its worker died). On PostgreSQL FOR UPDATE SKIP LOCKED lets any number of
+// instances claim at once without waiting for or taking each other's rows; SQLite has
+// one writer, so the UPDATE alone is atomic. Round trips: the claiming UPDATE ...
+// RETURNING, then one select each of the deliveries, channels and events.
+func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
+	now := o.clock()
+	lock := ""
+	if o.db.Dialect() == database.Postgres {
+		lock = " FOR UPDATE OF d SKIP LOCKED"
+	}
+	q := `UPDATE notify_deliveries SET lease_until = ?, leased_by = ? WHERE id IN (
+		SELECT d.id FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id
+		WHERE d.status = 'pending' AND c.enabled = ? AND d.next_attempt_at <= ?
+		  AND (d.lease_until IS NULL OR d.lease_until < ?)
+		ORDER BY d.next_attempt_at LIMIT ?` + lock + `) RETURNING id`
+	var ids []uuid.UUID
+	if err := o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var ds []deliveryRow
+	if err := o.db.Conn(ctx).Where("id IN ?", ids).Order("next_attempt_at").Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("reading claimed deliveries: %w", err)
+	}
+	chIDs, evIDs := make([]uuid.UUID, 0, len(ds)), make([]string, 0, len(ds))
+	for _, d := range ds {
+		chIDs, evIDs = append(chIDs, d.ChannelID), append(evIDs, d.EventID)
+	}
+	var chs []channelRow
+	if err := o.db.Conn(ctx).Where("id IN ?", chIDs).Find(&chs).Error; err != nil {
+		return nil, fmt.Errorf("reading channels: %w", err)
+	}
+	var evs []eventRow
+	if err := o.db.Conn(ctx).Where("id IN ?", evIDs).Find(&evs).Error; err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	chByID := map[uuid.UUID]channelRow{}
+	for _, c := range chs {
+		chByID[c.ID] = c
+	}
+	evByID := map[string]string{}
+	for _, e := range evs {
+		evByID[e.ID] = e.Payload
+	}
+	out := make([]claimed, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, claimed{delivery: d, channel: chByID[d.ChannelID], payload: evByID[d.EventID]})
+	}
+	return out, nil
+}
+
+// attempt makes one attempt of a claimed delivery, renewing the lease while it runs,
+// and records what it meant.
+func (o *Outbox) attempt(ctx context.Context, j claimed) error {
+	stop := o.renewLease(ctx, j.delivery.ID)
+	a := o.try(ctx, j)
+	stop()
+	o.stats.count(a)
+	return o.record(ctx, j, a)
+}
+
+func (o *Outbox) try(ctx context.Context, j claimed) Attempt {
+	now := o.clock()
+	n, ok := o.notifiers[j.channel.Type]
+	if !ok {
+		return Attempt{At: now, Error: fmt.Sprintf("channel type %q is not available in this build", j.channel.Type)}
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(j.payload), &ev); err != nil {
+		return Attempt{At: now, Error: "the stored event cannot be read"}
+	}
+	ev.OrgID = j.channel.OrgID
+	t, err := o.target(j.channel, now)
+	if err != nil {
+		o.logger.Error("notify: channel secrets", slog.String("channel_id", j.channel.ID.String()), slog.Any("err", err))
+		return Attempt{At: now, Error: "the channel's secrets cannot be read with this secret key"}
+	}
+	return n.Notify(ctx, t, ev)
+}
+
+// renewLease keeps the claim alive while an attempt runs, so a slow endpoint never
+// makes another worker take the delivery over. The returned func stops it.
+func (o *Outbox) renewLease(ctx context.Context, id uuid.UUID) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				err := o.db.Conn(ctx).Model(&deliveryRow{}).Where("id = ? AND leased_by = ?", id, o.workerID).
+					Update("lease_until", o.clock().Add(o.lease)).Error
+				if err != nil {
+					o.logger.Warn("notify: renewing a lease", slog.String("delivery_id", id.String()), slog.Any("err", err))
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// Outcomes of an attempt, as the worker reads them.
+func retryAfterApplies(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
+}
+
+// record writes the attempt and what follows from it, in one transaction: success
+// ends the delivery and the channel's failure streak; 410 Gone fails it and disables
+// the channel; any other failure schedules the next attempt (the endpoint's
+// Retry-After for 429 and 503, clamped to MaxRetryAfter) or, after the last, fails the
+// delivery. A channel whose attempts have all failed for DisableAfter is disabled.
+// The delivery changes only while this worker still holds the lease.
+func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
+	d, ch := j.delivery, j.channel
+	err := o.db.InTx(ctx, func(ctx context.Context) error {
+		conn := o.db.Conn(ctx)
+		if err := conn.Create(&attemptRow{
+			ID: uuid.Must(uuid.NewV7()), DeliveryID: d.ID, At: a.At.UTC().Truncate(time.Microsecond), StatusCode: a.StatusCode,
+			Body: a.Body, DurationMS: a.Duration.Milliseconds(), Error: a.Error, Worker: o.workerID,
+		}).Error; err != nil {
+			return fmt.Errorf("logging attempt: %w", err)
+		}
+		now := o.clock()
+		count := d.AttemptCount + 1
+		changes := map[string]any{"attempt_count": count, "lease_until": nil, "leased_by": "", "updated_at": now}
+		disable := ""
+		switch {
+		case a.Succeeded():
+			changes["status"] = deliveryOK
+		case a.StatusCode == http.StatusGone:
+			changes["status"] = deliveryFailed
+			disable = "the endpoint answered 410 Gone"
+		default:
+			sched := ch.schedule()
+			if count > len(sched) {
+				changes["status"] = deliveryFailed
+				break
+			}
+			wait := o.jitter(sched[count-1])
+			if retryAfterApplies(a.StatusCode) && a.RetryAfter > 0 {
+				wait = min(a.RetryAfter, o.maxRetryWait)
+			}
+			changes["next_attempt_at"] = now.Add(wait)
+		}
+		res := conn.Model(&deliveryRow{}).Where("id = ? AND leased_by = ?", d.ID, o.workerID).Updates(changes)
+		if res.Error != nil {
+			return fmt.Errorf("updating delivery: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			// Another worker took the delivery over (this one stalled past its lease);
+			// the attempt is logged, the delivery is theirs.
+			return nil
+		}
+		return o.afterAttempt(ctx, ch.ID, a, now, disable)
+	})
+	if err != nil {
+		return fmt.Errorf("recording attempt of delivery %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// afterAttempt keeps the channel's failure streak and disables the channel when told
+// to or when the streak has lasted DisableAfter.
+func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attempt, now time.Time, disable string) error {
+	conn := o.db.Conn(ctx)
+	var ch channelRow
+	if err := o.db.ForUpdate(conn).Where("id = ?", channelID).Take(&ch).Error; err != nil {
+		return fmt.Errorf("reading channel: %w", err)
+	}
+	changes := map[string]any{}
+	switch {
+	case a.Succeeded():
+		if ch.FailingSince != nil {
+			changes["failing_since"] = nil
+		}
+	case ch.FailingSince == nil:
+		changes["failing_since"] = a.At.UTC().Truncate(time.Microsecond)
+	case disable == "" && !now.Before(ch.FailingSince.Add(o.disableAfter)):
+		disable = fmt.Sprintf("every attempt failed for %s", humanDays(o.disableAfter))
+	}
+	if disable != "" && ch.Enabled {
+		changes["enabled"], changes["disabled_reason"] = false, disable
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	changes["updated_at"] = now
+	if err := conn.Model(&channelRow{}).Where("id = ?", ch.ID).Updates(changes).Error; err != nil {
+		return fmt.Errorf("updating channel: %w", err)
+	}
+	if disable == "" || !ch.Enabled {
+		return nil
+	}
+	o.stats.disabled.Add(1)
+	o.logger.Warn("notify: channel disabled", slog.String("channel_id", ch.ID.String()), slog.String("reason", disable))
+	// The channel is disabled now, so Enqueue sends this to the others only.
+	return o.Enqueue(ctx, Event{Type: EventChannelDisabled, OrgID: ch.OrgID, Data: EventData{
+		OccurredAt: now, Channel: &ChannelInfo{ID: ch.ID, Name: ch.Name, Type: ch.Type, Reason: disable},
+		Message: fmt.Sprintf("Channel %q was disabled: %s.", ch.Name, disable),
+	}})
+}
+
+func humanDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if n := int(d / (24 * time.Hour)); n == 1 {
+			return "1 day"
+		} else {
+			return fmt.Sprintf("%d days", n)
+		}
+	}
+	return d.String()
+}
+
+// Prune deletes events older than Retention that no delivery still waits on, with
+// their deliveries and attempts, and returns how many events went.
+func (o *Outbox) Prune(ctx context.Context) (int64, error) {
+	cutoff := o.clock().Add(-o.retention)
+	res := o.db.Conn(ctx).Where("created_at < ?", cutoff).
+		Where("NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.event_id = notify_events.id AND d.status = ?)", deliveryPending).
+		Delete(&eventRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("pruning events: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// stats are this instance's attempt counters since start.
+type stats struct {
+	succeeded, failed, disabled atomic.Int64
+}
+
+func (s *stats) count(a Attempt) {
+	if a.Succeeded() {
+		s.succeeded.Add(1)
+	} else {
+		s.failed.Add(1)
+	}
+}
+
+// Stats are the figures a metrics endpoint reads.
+type Stats struct {
+	// AttemptsSucceeded and AttemptsFailed count this instance's attempts since start.
+	AttemptsSucceeded int64
+	AttemptsFailed    int64
+	// ChannelsDisabled counts the channels this instance disabled since start.
+	ChannelsDisabled int64
+	// Pending is the number of deliveries waiting, across instances; Due of them are
+	// due now, and OldestDue is how long the oldest due one has waited (the backlog's
+	// age; 0 when nothing is due).
+	Pending   int64
+	Due       int64
+	OldestDue time.Duration
+}
+
+// Stats reads the counters and the backlog.
+func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{
+		AttemptsSucceeded: o.stats.succeeded.Load(), AttemptsFailed: o.stats.failed.Load(),
+		ChannelsDisabled: o.stats.disabled.Load(),
+	}
+	now := o.clock()
+	conn := o.db.Conn(ctx)
+	if err := conn.Model(&deliveryRow{}).Where("status = ?", deliveryPending).Count(&st.Pending).Error; err != nil {
+		return st, fmt.Errorf("counting deliveries: %w", err)
+	}
+	var due []deliveryRow
+	if err := conn.Select("next_attempt_at").Where("status = ? AND next_attempt_at <= ?", deliveryPending, now).
+		Order("next_attempt_at").Limit(1).Find(&due).Error; err != nil {
+		return st, fmt.Errorf("reading backlog: %w", err)
+	}
+	if err := conn.Model(&deliveryRow{}).Where("status = ? AND next_attempt_at <= ?", deliveryPending, now).Count(&st.Due).Error; err != nil {
+		return st, fmt.Errorf("counting due deliveries: %w", err)
+	}
+	if len(due) > 0 {
+		st.OldestDue = now.Sub(due[0].NextAttemptAt)
+	}
+	return st, nil
+}
