@@ -1,6 +1,7 @@
 // Command statusgate is the status webhook gateway: `statusgate serve` (the default)
-// runs it; `migrate`, `apikey create|list|revoke` and `org create` manage its database; `version`
-// and `healthcheck` serve packaging (the container image's HEALTHCHECK has no curl).
+// runs it; `migrate`, `apikey create|list|revoke` and `org create` manage its
+// database; `version` and `healthcheck` serve packaging (the container image's
+// HEALTHCHECK has no curl).
 package main
 
 import (

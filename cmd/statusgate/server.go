@@ -42,6 +42,7 @@ type Main struct {
 	server         *http.Server
 	listener       net.Listener
 	metrics        *metrics.Metrics
+	bridge         *eventBridge
 	metricsServer  *http.Server
 	metricsAddr    net.Addr
 
@@ -145,7 +146,8 @@ func (m *Main) Run(ctx context.Context) error {
 	// every change: the services store comes first, its ChangeFuncs are added once the
 	// incidents store exists, incidents before the bridge so a change's events follow
 	// the order things happened in.
-	bridge := &eventBridge{outbox: m.outbox}
+	bridge := &eventBridge{db: db, outbox: m.outbox}
+	m.bridge = bridge
 	svcStore := services.NewStore(db, services.Options{
 		NowFunc:     m.NowFunc,
 		ChangeFuncs: []services.ChangeFunc{m.countTransition},
@@ -271,6 +273,11 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		// Run drains on cancellation: attempts in flight finish and are recorded.
 		m.outbox.Run(workerCtx)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		bridge.runSLASweeper(workerCtx, slaSweepEvery, m.logger)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
