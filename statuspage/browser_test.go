@@ -382,6 +382,49 @@ func TestBrowserPageInLightAndDark(t *testing.T) {
 		}
 	})
 
+	t.Run("the organization's name, logo from another origin and zone, without a script", func(t *testing.T) {
+		// The logo lives on another origin (a second loopback server), as a CDN's would:
+		// the page's CSP must let it load.
+		logo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "image/svg+xml")
+			fmt.Fprint(w, `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#8250df"/></svg>`)
+		}))
+		t.Cleanup(logo.Close)
+		a := f.srv.Admin(http.MethodPatch, "/api/v1/organization", map[string]any{
+			"display_name": "Acme Cloud", "page_title": "Acme Cloud status page",
+			"logo_url": logo.URL + "/logo.svg", "time_zone": "Europe/Berlin",
+		})
+		if a.Status != http.StatusOK {
+			t.Fatalf("PATCH /api/v1/organization: %d %s", a.Status, a.Body)
+		}
+		t.Cleanup(func() {
+			f.srv.Admin(http.MethodPatch, "/api/v1/organization", map[string]any{"display_name": "", "page_title": "", "logo_url": "", "time_zone": ""})
+		})
+		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"?visit=profile")); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, tab, "#org-name"); got != "Acme Cloud" {
+			t.Fatalf("the page names %q, want the display name", got)
+		}
+		title, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.title`))
+		if err != nil || title != "Acme Cloud status page" {
+			t.Fatalf("document.title = %q, %v", title, err)
+		}
+		// Script is still off: the page's own zone, Berlin (UTC+1 in January).
+		if got := text(t, tab, "#incident-"+inc+" .meta time"); got != "15 Jan 2026 12:00 CET" {
+			t.Fatalf("without JavaScript the start time reads %q, want Berlin's 12:00 CET", got)
+		}
+		if got := text(t, tab, "#tz"); got != "Times are in CET (Europe/Berlin)." {
+			t.Fatalf("zone note reads %q", got)
+		}
+		// Navigate waits for the load event, which waits for the page's images.
+		width, err := chromedp.Run(tab, chromedp.Evaluate[int64](`(function(){var i=document.querySelector("img.logo");return i&&i.complete?i.naturalWidth:-1})()`))
+		if err != nil || width <= 0 {
+			t.Fatalf("the logo from %s did not load (CSP img-src?): width %d, %v", logo.URL, width, err)
+		}
+		screenshot(t, tab, filepath.Join(shotDir, "profile.png"), 1280, 900)
+	})
+
 	t.Run("a past incident's link opens its page", func(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.Navigate(pageURL+"/incidents/"+inc)); err != nil {
 			t.Fatal(err)

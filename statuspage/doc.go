@@ -85,8 +85,16 @@
 //   - Times are written in the page's time zone, named in every stamp ("15 Jan 2026
 //     10:00 UTC"); one inline script, allowed by its hash in the
 //     Content-Security-Policy, rewrites each <time datetime> into the visitor's zone.
-//     The organization's name, logo and time zone come from identityOf: today the
-//     name (or slug) and UTC, the one place a later organization profile plugs in.
+//     The organization's profile (orgs: display name, page title, logo, support
+//     link, time zone) is read in identityOf and nowhere else: the header shows the
+//     display name (else the name, else the slug) and the logo, <title> and the
+//     feed's title are the page title (else "<name> status"), "Contact support"
+//     links the support URL, and every stamp and the zone note ("Times are in CET
+//     (Europe/Berlin).") use the organization's zone. The daily bars stay UTC days.
+//   - The Content-Security-Policy allows images from the page itself only; with a
+//     logo, from any https: address too (http: as well for an http logo), since a
+//     logo usually lives on a CDN or the organization's own site. Scripts stay the
+//     one hash.
 //   - Light and dark follow prefers-color-scheme; the banner keeps its colours (it
 //     carries white text) in both.
 //

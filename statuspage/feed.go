@@ -68,7 +68,7 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (h *Handler) feed(s snapshot) ([]byte, error) {
 	page := h.pageURL(s.Org.Slug)
 	f := atomFeed{
-		NS: atomNS, ID: "urn:uuid:" + s.Org.ID.String(), Title: s.Identity.Name + " status",
+		NS: atomNS, ID: "urn:uuid:" + s.Org.ID.String(), Title: s.Identity.Title,
 		Updated: atomTime(s.updatedAt()),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: page + "/feed.atom"},

@@ -15,6 +15,7 @@ import (
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/services"
 	"github.com/statusgate/statusgate/statuspage"
 	"github.com/statusgate/statusgate/testclock"
@@ -43,6 +44,7 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	srv := apitest.New(t, db, func(g *echo.Group) {
 		svcs.Register(g)
 		incs.Register(g)
+		orgs.NewStore(db, clk.Now).Register(g) // the organization's profile
 	})
 	statuspage.New(statuspage.Config{
 		Orgs: srv.Orgs, Services: svcs, Incidents: incs, PublicURL: publicURL + "/",

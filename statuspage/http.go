@@ -72,7 +72,7 @@ func (h *Handler) handlePage(c echo.Context) error {
 	}
 	data := h.pageData(snap)
 	data.Maintenances = maintenanceRows(snap, activeOrUpcoming(maint))
-	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	c.Response().Header().Set("Content-Security-Policy", cspFor(snap.Identity))
 	return h.renderHTML(c, http.StatusOK, "page.html", data)
 }
 
@@ -100,7 +100,7 @@ func (h *Handler) handleIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Content-Security-Policy", pageCSP)
+	c.Response().Header().Set("Content-Security-Policy", cspFor(snap.Identity))
 	return h.renderHTML(c, http.StatusOK, "incident.html", incidentView{chrome: h.chromeOf(snap), Incident: h.incidentRowOf(snap, inc)})
 }
 

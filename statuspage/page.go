@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/statusgate/statusgate/incidents"
@@ -45,6 +46,22 @@ var scriptHash = func() string {
 // script, nothing else.
 var pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; script-src " + scriptHash + "; base-uri 'none'; form-action 'none'"
 
+// logoCSP is pageCSP for a page with a logo, which usually lives on another host (a
+// CDN, the organization's site): images may come from any https: address (and http:
+// for a logo given as http). Only images are widened; scripts stay the one hash.
+var logoCSP = strings.Replace(pageCSP, "img-src 'self'", "img-src 'self' https:", 1)
+
+// cspFor is the Content-Security-Policy of an organization's HTML pages.
+func cspFor(id identity) string {
+	switch {
+	case id.LogoURL == "":
+		return pageCSP
+	case strings.HasPrefix(strings.ToLower(id.LogoURL), "http:"):
+		return strings.Replace(logoCSP, "https:", "http: https:", 1)
+	}
+	return logoCSP
+}
+
 // pageView is what page.html renders.
 type pageView struct {
 	chrome
@@ -62,7 +79,9 @@ type pageView struct {
 // chrome is what every page of an organization shows around its content.
 type chrome struct {
 	OrgName    string
+	Title      string
 	LogoURL    string
+	SupportURL string
 	PageURL    string
 	FeedURL    string
 	SummaryURL string
@@ -190,15 +209,26 @@ func sections(list []serviceView) []section {
 func (h *Handler) chromeOf(s snapshot) chrome {
 	page := h.pageURL(s.Org.Slug)
 	return chrome{
-		OrgName: s.Identity.Name, LogoURL: s.Identity.LogoURL,
+		OrgName: s.Identity.Name, Title: s.Identity.Title,
+		LogoURL: s.Identity.LogoURL, SupportURL: s.Identity.SupportURL,
 		PageURL: page, FeedURL: page + "/feed.atom",
 		SummaryURL: page + "/api/v2/summary.json",
 		StyleURL:   "/status/assets/status.css?v=" + stylesheetVersion,
 		// The status in the address makes a browser fetch the icon again when it changes.
 		IconURL:  "/status/" + s.Org.Slug + "/favicon.svg?s=" + s.Status.Indicator,
-		ZoneNote: "Times are in " + s.Now.In(s.Identity.Location).Format("MST") + ".",
+		ZoneNote: zoneNote(s.Identity, s.Now),
 		Updated:  stampIn(s.Now, s.Identity.Location),
 	}
+}
+
+// zoneNote names the page's time zone: its abbreviation, and its IANA name unless it
+// is UTC ("Times are in CET (Europe/Berlin).").
+func zoneNote(id identity, now time.Time) string {
+	abbr := now.In(id.Location).Format("MST")
+	if abbr == "UTC" || id.TimeZone == abbr {
+		return "Times are in " + abbr + "."
+	}
+	return "Times are in " + abbr + " (" + id.TimeZone + ")."
 }
 
 func (h *Handler) pageData(s snapshot) pageView {

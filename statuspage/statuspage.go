@@ -118,14 +118,20 @@ func (h *Handler) incidentURL(slug string, id uuid.UUID) string {
 	return h.pageURL(slug) + "/incidents/" + id.String()
 }
 
-// identity is how the public side presents an organization. Today orgs holds only a
-// name and a slug, and every page is in UTC; when organizations gain a display name,
-// a logo and a time zone, they are read here and nowhere else.
+// identity is how the public side presents an organization: its profile
+// (GET|PATCH /api/v1/organization) with the fallbacks filled in. It is read here and
+// nowhere else.
 type identity struct {
-	// Name is what the page calls the organization.
+	// Name is what the page calls the organization: its display name, else its
+	// name, else its slug.
 	Name string
-	// LogoURL is shown beside the name when set.
-	LogoURL string
+	// Title is the page's <title> and the feed's title: the page title, else
+	// "<Name> status".
+	Title string
+	// LogoURL is shown beside the name when set; SupportURL is the "Contact support"
+	// link when set. Both were checked to be http(s) (or mailto:) when saved.
+	LogoURL    string
+	SupportURL string
 	// Location is the time zone the page writes times in, and TimeZone its IANA name
 	// (Statuspage's page.time_zone).
 	Location *time.Location
@@ -133,11 +139,22 @@ type identity struct {
 }
 
 func identityOf(org orgs.Organization) identity {
-	name := strings.TrimSpace(org.Name)
+	name := strings.TrimSpace(org.DisplayName)
+	if name == "" {
+		name = strings.TrimSpace(org.Name)
+	}
 	if name == "" {
 		name = org.Slug
 	}
-	return identity{Name: name, Location: time.UTC, TimeZone: "Etc/UTC"}
+	title := strings.TrimSpace(org.PageTitle)
+	if title == "" {
+		title = name + " status"
+	}
+	loc, zone := org.Location(), org.TimeZone
+	if loc == time.UTC {
+		zone = orgs.DefaultTimeZone
+	}
+	return identity{Name: name, Title: title, LogoURL: org.LogoURL, SupportURL: org.SupportURL, Location: loc, TimeZone: zone}
 }
 
 // serviceView is one public service with what the page shows of it.

@@ -1,6 +1,7 @@
 // Command statusgate is the status webhook gateway: `statusgate serve` (the default)
-// runs it; `migrate`, `apikey create` and `org create` manage its database; `version`
-// and `healthcheck` serve packaging (the container image's HEALTHCHECK has no curl).
+// runs it; `migrate`, `apikey create|list|revoke` and `org create` manage its
+// database; `version` and `healthcheck` serve packaging (the container image's
+// HEALTHCHECK has no curl).
 package main
 
 import (
@@ -49,8 +50,10 @@ const usageText = `statusgate: a self-hostable gateway for third-party status we
 Usage:
   statusgate [serve] [flags]                     run the gateway (the default)
   statusgate migrate [flags]                     apply database migrations and exit
-  statusgate apikey create --org SLUG --role admin|viewer [--name NAME] [flags]
+  statusgate apikey create --org SLUG --role admin|viewer [--name NAME] [--expires-in 720h] [flags]
                                                  print a new API key (and nothing else)
+  statusgate apikey list --org SLUG [flags]      list the organization's keys (never the keys themselves)
+  statusgate apikey revoke --org SLUG ID [flags] revoke a key; it answers 401 from the next request on
   statusgate org create SLUG [--name NAME] [flags]
                                                  create an organization, print its first admin key
   statusgate healthcheck [flags]                 exit 0 when the gateway on --listen answers /healthz
@@ -161,28 +164,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	defer db.Close()
 	fmt.Fprintln(stderr, "statusgate: database is up to date")
 	return nil
-}
-
-func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: statusgate apikey create --org SLUG --role admin|viewer [--name NAME]"}
-	}
-	fs := newFlagSet("apikey create", "apikey create --org SLUG --role admin|viewer [--name NAME] [flags]\n\nPrints a new API key and nothing else.", stderr)
-	org := fs.String("org", "default", "organization slug")
-	role := fs.String("role", "admin", "admin or viewer")
-	name := fs.String("name", "", "a note on what the key is for")
-	cfg, err := loadConfig(fs, args[1:], getenv)
-	if err != nil {
-		return err
-	}
-	return withOrgs(ctx, cfg, stderr, func(s orgsStore) error {
-		key, err := s.CreateKey(ctx, *org, orgsRole(*role), *name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, key)
-		return nil
-	})
 }
 
 func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

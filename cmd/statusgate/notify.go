@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/notify"
 	"github.com/statusgate/statusgate/rest"
@@ -18,6 +20,11 @@ import (
 
 // slaWindow is the window sla.* events measure, the SLA report's default.
 const slaWindow = 30 * 24 * time.Hour
+
+// slaSweepEvery is how often the error budgets are measured between changes: a
+// minute is finer than any budget a person acts on, and cheap for a few hundred
+// services.
+const slaSweepEvery = time.Minute
 
 // slaWarnBudgetPercent is the share of the error budget whose use sends
 // sla.budget_warning.
@@ -43,6 +50,7 @@ func notifiers(cfg Config, client *http.Client, now func() time.Time) (map[strin
 // eventBridge turns domain changes into notify events, inside their transactions:
 // notify imports no domain package, so the conversion lives here.
 type eventBridge struct {
+	db     *database.DB
 	outbox *notify.Outbox
 	svcs   *services.Store
 }
@@ -133,17 +141,23 @@ func slaState(uptime, target float64) (string, float64) {
 // recovering and falling again sends again. It is measured at status changes, when
 // the history changes; a down interval still open counts up to now.
 func (b *eventBridge) slaCrossing(ctx context.Context, ch services.Change, base notify.EventData) error {
-	target := ch.Service.SLATarget
+	return b.checkSLA(ctx, ch.Service, base)
+}
+
+// checkSLA measures svc's 30-day SLA now and sends the event of a crossing into a
+// worse state, inside the caller's transaction.
+func (b *eventBridge) checkSLA(ctx context.Context, svc services.Service, base notify.EventData) error {
+	target := svc.SLATarget
 	if target == nil {
 		return nil
 	}
 	now := b.svcs.Now()
-	rep, err := b.svcs.SLA(ctx, ch.Service.OrgID, ch.Service.ID, now.Add(-slaWindow), now)
+	rep, err := b.svcs.SLA(ctx, svc.OrgID, svc.ID, now.Add(-slaWindow), now)
 	if err != nil {
 		return fmt.Errorf("measuring SLA for events: %w", err)
 	}
 	state, used := slaState(rep.UptimePercent, *target)
-	prev, err := b.outbox.Mark(ctx, ch.Service.OrgID, "sla:"+ch.Service.ID.String(), state)
+	prev, err := b.outbox.Mark(ctx, svc.OrgID, "sla:"+svc.ID.String(), state)
 	if err != nil {
 		return err
 	}
@@ -156,7 +170,51 @@ func (b *eventBridge) slaCrossing(ctx context.Context, ch services.Change, base 
 	}
 	data := base
 	data.SLA = &notify.SLAInfo{TargetPercent: *target, UptimePercent: rep.UptimePercent, BudgetUsedPercent: used, Window: "30d"}
-	return b.outbox.Enqueue(ctx, notify.Event{Type: typ, OrgID: ch.Service.OrgID, Data: data})
+	return b.outbox.Enqueue(ctx, notify.Event{Type: typ, OrgID: svc.OrgID, Data: data})
+}
+
+// sweepSLA checks every service with an SLA target: an outage uses up the error
+// budget minute by minute, so a crossing happens while no status changes. Each
+// service is checked in a transaction of its own under its row lock, the lock a
+// change takes, and the mark keeps it once per crossing across instances.
+func (b *eventBridge) sweepSLA(ctx context.Context) error {
+	list, err := b.svcs.WithSLATarget(ctx)
+	if err != nil {
+		return err
+	}
+	for _, svc := range list {
+		err := b.db.InTx(ctx, func(ctx context.Context) error {
+			locked, err := b.svcs.Lock(ctx, svc.OrgID, svc.ID)
+			if err != nil {
+				return err
+			}
+			info := &notify.ServiceInfo{ID: locked.ID, Name: locked.Name, Status: string(locked.Status)}
+			return b.checkSLA(ctx, locked, notify.EventData{OccurredAt: b.svcs.Now(), Service: info, Source: "sweeper"})
+		})
+		if apierr.CodeOf(err) == apierr.CodeNotFound {
+			continue // deleted since it was listed
+		}
+		if err != nil {
+			return fmt.Errorf("service %s: %w", svc.ID, err)
+		}
+	}
+	return nil
+}
+
+// runSLASweeper sweeps every interval until ctx ends.
+func (b *eventBridge) runSLASweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.sweepSLA(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("SLA sweep failed", slog.Any("err", err))
+			}
+		}
+	}
 }
 
 // incidentEvent is the incidents.EventFunc: incident.created, .acknowledged,

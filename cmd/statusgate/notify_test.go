@@ -262,3 +262,65 @@ func TestStatusgateFollowsStatusgate(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An outage uses up the error budget while nothing changes: the SLA sweep sends
+// sla.breached without waiting for the next status change, and only once.
+func TestSLABreachWhileNothingChanges(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			cfg := testConfig(t, dbtest.URL(t, d))
+			cfg.OutboundAllowPrivate = true
+			stdout := &syncBuffer{}
+			m := NewMain(cfg, stdout, testLogWriter{t})
+			m.NowFunc = clock.Now
+			if err := m.Run(context.Background()); err != nil {
+				t.Fatalf("starting gateway: %v", err)
+			}
+			t.Cleanup(func() { _ = m.Close() })
+			key := keyPattern.FindString(stdout.String())
+			do := func(method, path string, body any, want int) map[string]any {
+				t.Helper()
+				a := apitest.Do(t, method, m.URL()+path, key, body)
+				if a.Status != want {
+					t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
+				}
+				return a.Map(t)
+			}
+			var secret string
+			got := make(chan outboundRequest, 32)
+			ep := swVerifier(t, &secret, got)
+			svc := do(http.MethodPost, "/api/v1/services", map[string]any{"name": "Checkout", "sla_target": 99.9}, http.StatusCreated)
+			ch := do(http.MethodPost, "/api/v1/channels", map[string]any{"name": "ops", "type": "webhook", "url": ep.URL,
+				"event_types": []string{"sla.breached", "sla.budget_warning"}}, http.StatusCreated)
+			secret = ch["secret"].(string)
+
+			clock.Advance(time.Hour)
+			do(http.MethodPut, "/api/v1/services/"+svc["id"].(string)+"/status", map[string]any{"status": "down"}, http.StatusOK)
+			sweep := func() {
+				t.Helper()
+				if err := m.bridge.sweepSLA(context.Background()); err != nil {
+					t.Fatalf("SLA sweep: %v", err)
+				}
+			}
+			sweep() // just went down: 60 minutes up, none down, nothing to say
+			// One minute down in 61 monitored minutes is far below 99.9 %.
+			clock.Advance(time.Minute)
+			sweep()
+			r := next(t, got)
+			if r.body["type"] != "sla.breached" {
+				t.Fatalf("after a minute down with no change the endpoint got %v, want sla.breached", r.body["type"])
+			}
+			data := r.body["data"].(map[string]any)
+			if data["source"] != "sweeper" || data["service"].(map[string]any)["status"] != "down" {
+				t.Fatalf("sla.breached data = %v", data)
+			}
+			clock.Advance(time.Minute)
+			sweep()
+			list := do(http.MethodGet, "/api/v1/channels/"+ch["id"].(string)+"/deliveries", nil, http.StatusOK)
+			if n := len(list["deliveries"].([]any)); n != 1 {
+				t.Fatalf("after sweeping again while still breached the channel has %d deliveries, want 1", n)
+			}
+		})
+	}
+}

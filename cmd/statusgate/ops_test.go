@@ -39,7 +39,9 @@ func TestSubcommandHelpShowsItsOwnFlags(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"apikey", "create", "--help"}, []string{"apikey create --org SLUG", "--org", "--role", "--name", "STATUSGATE_DATABASE_URL"}},
+		{[]string{"apikey", "create", "--help"}, []string{"apikey create --org SLUG", "--org", "--role", "--name", "--expires-in", "STATUSGATE_DATABASE_URL"}},
+		{[]string{"apikey", "list", "--help"}, []string{"apikey list --org SLUG", "--org", "STATUSGATE_DATABASE_URL"}},
+		{[]string{"apikey", "revoke", "--help"}, []string{"apikey revoke --org SLUG ID", "--org", "STATUSGATE_DATABASE_URL"}},
 		{[]string{"org", "create", "x", "--help"}, []string{"org create SLUG", "--name", "STATUSGATE_DATA_DIR"}},
 		{[]string{"migrate", "--help"}, []string{"statusgate migrate", "STATUSGATE_DATABASE_URL"}},
 		{[]string{"--help"}, []string{"statusgate [serve]", "statusgate version", "STATUSGATE_LISTEN"}},

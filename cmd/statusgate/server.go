@@ -43,6 +43,7 @@ type Main struct {
 	server         *http.Server
 	listener       net.Listener
 	metrics        *metrics.Metrics
+	bridge         *eventBridge
 	metricsServer  *http.Server
 	metricsAddr    net.Addr
 
@@ -60,8 +61,6 @@ func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
 }
 
 type orgsStore = *orgs.Store
-
-func orgsRole(s string) orgs.Role { return orgs.Role(s) }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level
@@ -148,7 +147,8 @@ func (m *Main) Run(ctx context.Context) error {
 	// every change: the services store comes first, its ChangeFuncs are added once the
 	// incidents store exists, incidents before the bridge so a change's events follow
 	// the order things happened in.
-	bridge := &eventBridge{outbox: m.outbox}
+	bridge := &eventBridge{db: db, outbox: m.outbox}
+	m.bridge = bridge
 	svcStore := services.NewStore(db, services.Options{
 		NowFunc:     m.NowFunc,
 		ChangeFuncs: []services.ChangeFunc{m.countTransition},
@@ -195,7 +195,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(middleware.Recover())
+	e.Use(m.accessLog, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		// A panic is a bug: the stack goes to the log through slog, the client gets the
+		// generic 500 of apierr's handler.
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			m.logger.ErrorContext(c.Request().Context(), "panic while serving a request",
+				slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+				slog.String("panic", err.Error()), slog.String("stack", string(stack)))
+			return err
+		},
+	}))
 	// HEAD too: load balancers and uptime checkers probe with it.
 	health := func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }
 	e.GET("/healthz", health)
@@ -212,6 +222,7 @@ func (m *Main) Run(ctx context.Context) error {
 	badKeys := rest.NewThrottle(m.Config.FailureLimit, 2*m.Config.FailureLimit)
 	api := e.Group("/api/v1", m.countAdminThrottle, orgs.ThrottleBadKeys(badKeys, m.NowFunc), orgStore.RequireKey())
 	svcStore.Register(api)
+	orgStore.Register(api)
 	recvHandler.Register(api)
 	incStore.Register(api)
 	maintStore.Register(api)
@@ -270,6 +281,11 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.workers.Done()
 		// Run drains on cancellation: attempts in flight finish and are recorded.
 		m.outbox.Run(workerCtx)
+	}()
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		bridge.runSLASweeper(workerCtx, slaSweepEvery, m.logger)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
@@ -402,6 +418,36 @@ func (m *Main) countAdminThrottle(next echo.HandlerFunc) echo.HandlerFunc {
 		if apierr.CodeOf(err) == apierr.CodeRateLimited {
 			m.metrics.RateLimited("api_key")
 		}
+		return err
+	}
+}
+
+// accessLog writes one line per request at debug. It logs the route, never the raw
+// path: an inbound URL carries its receiver's token.
+func (m *Main) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !m.logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+			return next(c)
+		}
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			// The error handler writes the answer after the middleware returns.
+			var he *echo.HTTPError
+			switch code := apierr.CodeOf(err); {
+			case code != "":
+				status = apierr.HTTPStatus(code)
+			case errors.As(err, &he):
+				status = he.Code
+			default:
+				status = http.StatusInternalServerError
+			}
+		}
+		m.logger.DebugContext(c.Request().Context(), "request",
+			slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)),
+			slog.String("remote", c.RealIP()))
 		return err
 	}
 }
