@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -100,25 +99,10 @@ func TestChatAndEmailChannelsEndToEnd(t *testing.T) {
 	for _, d := range dbtest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			mails := make(chan *mail.Message, 32)
-			cfg := testConfig(t, dbtest.URL(t, d))
-			cfg.OutboundAllowPrivate = true
-			cfg.SMTPURL = "smtp://" + inbox(t, mails)
-			cfg.SMTPFrom = "statusgate <alerts@example.com>"
-			stdout := &syncBuffer{}
-			m := NewMain(cfg, stdout, testLogWriter{t})
-			if err := m.Run(context.Background()); err != nil {
-				t.Fatalf("starting gateway: %v", err)
-			}
-			t.Cleanup(func() { _ = m.Close() })
-			key := keyPattern.FindString(stdout.String())
-			do := func(method, path string, body any, want int) map[string]any {
-				t.Helper()
-				a := apitest.Do(t, method, m.URL()+path, key, body)
-				if a.Status != want {
-					t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
-				}
-				return a.Map(t)
-			}
+			smtpURL := "smtp://" + inbox(t, mails)
+			m, do := startOutbound(t, d, nil, func(cfg *Config) {
+				cfg.SMTPURL, cfg.SMTPFrom = smtpURL, "statusgate <alerts@example.com>"
+			})
 
 			slackBodies := make(chan []byte, 32)
 			slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,9 +120,9 @@ func TestChatAndEmailChannelsEndToEnd(t *testing.T) {
 				"routing_key": {"name": "pd", "type": "pagerduty", "routing_key": "too-short"},
 				"url":         {"name": "chat", "type": "slack", "url": "hooks.slack.com/no-scheme"},
 			} {
-				a := apitest.Do(t, http.MethodPost, m.URL()+"/api/v1/channels", key, body)
-				if a.Status != http.StatusUnprocessableEntity || !strings.Contains(string(a.Body), `"field":"`+field+`"`) {
-					t.Fatalf("bad %s = %d %s, want 422 naming %s", field, a.Status, a.Body, field)
+				ans := do(http.MethodPost, "/api/v1/channels", body, http.StatusUnprocessableEntity)
+				if e, _ := ans["error"].(map[string]any); e["field"] != field {
+					t.Fatalf("bad %s answered %v, want 422 naming %s", field, ans, field)
 				}
 			}
 			do(http.MethodPost, "/api/v1/channels", map[string]any{"name": "pd", "type": "pagerduty", "routing_key": "R0ABCDEF0123456789abcdef01234567"}, http.StatusCreated)

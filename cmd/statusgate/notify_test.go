@@ -91,24 +91,7 @@ func TestOutboundEndToEnd(t *testing.T) {
 	for _, d := range dbtest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			cfg := testConfig(t, dbtest.URL(t, d))
-			cfg.OutboundAllowPrivate = true
-			stdout := &syncBuffer{}
-			m := NewMain(cfg, stdout, testLogWriter{t})
-			m.NowFunc = clock.Now
-			if err := m.Run(context.Background()); err != nil {
-				t.Fatalf("starting gateway: %v", err)
-			}
-			t.Cleanup(func() { _ = m.Close() })
-			key := keyPattern.FindString(stdout.String())
-			do := func(method, path string, body any, want int) map[string]any {
-				t.Helper()
-				a := apitest.Do(t, method, m.URL()+path, key, body)
-				if a.Status != want {
-					t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
-				}
-				return a.Map(t)
-			}
+			m, do := startOutbound(t, d, clock, nil)
 
 			var secret string
 			got := make(chan outboundRequest, 32)
@@ -269,24 +252,7 @@ func TestSLABreachWhileNothingChanges(t *testing.T) {
 	for _, d := range dbtest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			cfg := testConfig(t, dbtest.URL(t, d))
-			cfg.OutboundAllowPrivate = true
-			stdout := &syncBuffer{}
-			m := NewMain(cfg, stdout, testLogWriter{t})
-			m.NowFunc = clock.Now
-			if err := m.Run(context.Background()); err != nil {
-				t.Fatalf("starting gateway: %v", err)
-			}
-			t.Cleanup(func() { _ = m.Close() })
-			key := keyPattern.FindString(stdout.String())
-			do := func(method, path string, body any, want int) map[string]any {
-				t.Helper()
-				a := apitest.Do(t, method, m.URL()+path, key, body)
-				if a.Status != want {
-					t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
-				}
-				return a.Map(t)
-			}
+			m, do := startOutbound(t, d, clock, nil)
 			var secret string
 			got := make(chan outboundRequest, 32)
 			ep := swVerifier(t, &secret, got)
@@ -322,5 +288,38 @@ func TestSLABreachWhileNothingChanges(t *testing.T) {
 				t.Fatalf("after sweeping again while still breached the channel has %d deliveries, want 1", n)
 			}
 		})
+	}
+}
+
+// apiFunc calls the admin API with the bootstrap key and fails the test unless the
+// answer has the wanted status.
+type apiFunc func(method, path string, body any, want int) map[string]any
+
+// startOutbound starts a gateway that may send to loopback, on clock when it is not
+// nil, after edit has adjusted its configuration, and returns it with an API caller.
+func startOutbound(t *testing.T, d database.Dialect, clock *testclock.Clock, edit func(*Config)) (*Main, apiFunc) {
+	t.Helper()
+	cfg := testConfig(t, dbtest.URL(t, d))
+	cfg.OutboundAllowPrivate = true
+	if edit != nil {
+		edit(&cfg)
+	}
+	stdout := &syncBuffer{}
+	m := NewMain(cfg, stdout, testLogWriter{t})
+	if clock != nil {
+		m.NowFunc = clock.Now
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("starting gateway: %v", err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	key := keyPattern.FindString(stdout.String())
+	return m, func(method, path string, body any, want int) map[string]any {
+		t.Helper()
+		a := apitest.Do(t, method, m.URL()+path, key, body)
+		if a.Status != want {
+			t.Fatalf("%s %s = %d %s, want %d", method, path, a.Status, a.Body, want)
+		}
+		return a.Map(t)
 	}
 }
