@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +15,7 @@ import (
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/notify"
+	"github.com/statusgate/statusgate/orgs"
 	"github.com/statusgate/statusgate/rest"
 	"github.com/statusgate/statusgate/services"
 )
@@ -53,6 +55,28 @@ type eventBridge struct {
 	db     *database.DB
 	outbox *notify.Outbox
 	svcs   *services.Store
+	orgs   *orgs.Store
+	// publicURL is the base of the status-page links events carry.
+	publicURL string
+	// slugs caches organization slugs by id for those links; a slug never changes.
+	slugs sync.Map
+}
+
+// enqueue writes ev to the outbox, with the link to its organization's status page.
+func (b *eventBridge) enqueue(ctx context.Context, ev notify.Event) error {
+	if ev.Data.PageURL == "" && b.orgs != nil {
+		slug, ok := b.slugs.Load(ev.OrgID)
+		if !ok {
+			org, err := b.orgs.GetOrg(ctx, ev.OrgID)
+			if err != nil {
+				return fmt.Errorf("reading the organization of an event: %w", err)
+			}
+			slug = org.Slug
+			b.slugs.Store(ev.OrgID, slug)
+		}
+		ev.Data.PageURL = b.publicURL + "/status/" + slug.(string)
+	}
+	return b.outbox.Enqueue(ctx, ev)
 }
 
 // serviceChanged is the services.ChangeFunc: service.status_changed and post.created
@@ -61,12 +85,12 @@ func (b *eventBridge) serviceChanged(ctx context.Context, ch services.Change) er
 	svc := &notify.ServiceInfo{ID: ch.Service.ID, Name: ch.Service.Name, Status: string(ch.To), PreviousStatus: string(ch.From)}
 	base := notify.EventData{OccurredAt: ch.At, Service: svc, Message: ch.Message, Source: ch.Source, DeliveryID: ch.DeliveryID}
 	ev := notify.Event{Type: notify.EventServiceStatusChanged, OrgID: ch.Service.OrgID, Data: base}
-	if err := b.outbox.Enqueue(ctx, ev); err != nil {
+	if err := b.enqueue(ctx, ev); err != nil {
 		return err
 	}
 	post := base
 	post.Post = &notify.PostInfo{ID: ch.PostID, Title: ch.PostTitle, Body: ch.PostBody}
-	if err := b.outbox.Enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: ch.Service.OrgID, Data: post}); err != nil {
+	if err := b.enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: ch.Service.OrgID, Data: post}); err != nil {
 		return err
 	}
 	return b.slaCrossing(ctx, ch, base)
@@ -82,7 +106,7 @@ func (b *eventBridge) postCreated(ctx context.Context, orgID uuid.UUID, p servic
 		}
 		data.Service = svc
 	}
-	return b.outbox.Enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: orgID, Data: data})
+	return b.enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: orgID, Data: data})
 }
 
 // service is the ServiceInfo of an event about a service that is not changing status;
@@ -170,7 +194,7 @@ func (b *eventBridge) checkSLA(ctx context.Context, svc services.Service, base n
 	}
 	data := base
 	data.SLA = &notify.SLAInfo{TargetPercent: *target, UptimePercent: rep.UptimePercent, BudgetUsedPercent: used, Window: "30d"}
-	return b.outbox.Enqueue(ctx, notify.Event{Type: typ, OrgID: svc.OrgID, Data: data})
+	return b.enqueue(ctx, notify.Event{Type: typ, OrgID: svc.OrgID, Data: data})
 }
 
 // sweepSLA checks every service with an SLA target: an outage uses up the error
@@ -244,7 +268,7 @@ func (b *eventBridge) incidentEvent(ctx context.Context, ev incidents.Event) err
 		}
 		data.Service = svc
 	}
-	return b.outbox.Enqueue(ctx, notify.Event{Type: typ, OrgID: ev.OrgID, Data: data})
+	return b.enqueue(ctx, notify.Event{Type: typ, OrgID: ev.OrgID, Data: data})
 }
 
 // callerOrg is the channels API's view of the authenticated caller.

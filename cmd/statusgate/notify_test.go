@@ -124,7 +124,8 @@ func TestOutboundEndToEnd(t *testing.T) {
 			data := changed["data"].(map[string]any)
 			service := data["service"].(map[string]any)
 			if service["id"] != svc["id"] || service["status"] != "down" || service["previous_status"] != "operational" ||
-				data["source"] != "webhook" || data["delivery_id"] == nil || data["message"] != "probe says down" {
+				data["source"] != "webhook" || data["delivery_id"] == nil || data["message"] != "probe says down" ||
+				data["page_url"] != m.Config.PublicURL+"/status/default" {
 				t.Fatalf("service.status_changed data = %v", data)
 			}
 			if inc := byType["incident.created"]["data"].(map[string]any)["incident"].(map[string]any); inc["status"] != "investigating" {

@@ -147,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// every change: the services store comes first, its ChangeFuncs are added once the
 	// incidents store exists, incidents before the bridge so a change's events follow
 	// the order things happened in.
-	bridge := &eventBridge{db: db, outbox: m.outbox}
+	bridge := &eventBridge{db: db, outbox: m.outbox, orgs: orgStore, publicURL: m.Config.PublicURL}
 	m.bridge = bridge
 	svcStore := services.NewStore(db, services.Options{
 		NowFunc:     m.NowFunc,
