@@ -49,6 +49,7 @@ type DB struct {
 	dialect Dialect
 	logger  *slog.Logger
 	unlock  func() error // releases the SQLite file lock
+	group   *groupCommit // InGroupTx's workers (groupcommit.go)
 }
 
 // Options tune Open. The zero value is fine.
@@ -60,6 +61,8 @@ type Options struct {
 	// key) beside a running gateway: its few transactions begin IMMEDIATE and wait
 	// their turn under the busy timeout. A gateway never sets it.
 	SharedFile bool
+	// GroupCommit tunes InGroupTx.
+	GroupCommit GroupCommitOptions
 }
 
 // Open connects to the store named by rawURL ("sqlite://<path>" or "postgres://...")
@@ -108,6 +111,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		}
 		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path))}
 		dialect = SQLite
+		// The SQLite driver parses every statement it is handed afresh, which cost a
+		// sixth of a delivery's CPU and a third of its allocations; gorm keeps each
+		// statement prepared instead (an LRU, so ad-hoc SQL cannot grow it without
+		// bound). PostgreSQL needs none of this: pgx caches prepared statements per
+		// connection by default.
+		cfg.PrepareStmt, cfg.PrepareStmtMaxSize = true, 256
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialector = postgres.Open(rawURL)
 		dialect = Postgres
@@ -144,6 +153,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	db.group = newGroupCommit(db, opts.GroupCommit)
 	return db, nil
 }
 
@@ -184,8 +194,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.SQL().PingContext(ctx)
 }
 
-// Close closes the pool, then releases the SQLite file lock.
+// Close finishes the grouped transactions already handed in, closes the pool, then
+// releases the SQLite file lock.
 func (db *DB) Close() error {
+	db.group.close()
 	err := db.SQL().Close()
 	if db.unlock != nil {
 		err = errors.Join(err, db.unlock())

@@ -286,7 +286,11 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		out.Service = &services.Ref{ID: ev.service.ID, Name: ev.service.Name}
 		row.ServiceID = &ev.service.ID
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	start, startRow := out, row
+	// Group commit: this delivery shares its transaction, and its fsync, with the
+	// others arriving now, each under a savepoint; it is answered once that commits.
+	err = s.db.InGroupTx(ctx, func(ctx context.Context) error {
+		out, row = start, startRow // a run after a lost deadlock starts afresh
 		// One delivery of a receiver at a time: its log prunes in order and an event
 		// id is checked and remembered atomically.
 		locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
