@@ -57,6 +57,8 @@ type GroupCommitStats struct {
 	Committed int64
 	// Failed is the number of batches that could not commit.
 	Failed int64
+	// Waiting is the number of functions queued or running, not yet answered.
+	Waiting int64
 }
 
 // maxRetries bounds how often a function that lost a deadlock is run again.
@@ -78,10 +80,12 @@ type groupCommit struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	closeOnce sync.Once
+	mu     sync.RWMutex // held to hand in work, taken to close
+	closed bool
 	commits   atomic.Int64
 	committed atomic.Int64
 	failed    atomic.Int64
+	waiting   atomic.Int64
 }
 
 func newGroupCommit(db *DB, opts GroupCommitOptions) *groupCommit {
@@ -131,16 +135,23 @@ func (db *DB) InGroupTx(ctx context.Context, fn func(ctx context.Context) error)
 // GroupCommitStats reports what group commit did since Open.
 func (db *DB) GroupCommitStats() GroupCommitStats {
 	g := db.group
-	return GroupCommitStats{Commits: g.commits.Load(), Committed: g.committed.Load(), Failed: g.failed.Load()}
+	return GroupCommitStats{Commits: g.commits.Load(), Committed: g.committed.Load(), Failed: g.failed.Load(), Waiting: g.waiting.Load()}
 }
 
 func (g *groupCommit) submit(ctx context.Context, fn func(ctx context.Context) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return errGroupClosed
+	}
 	select {
 	case g.jobs <- j:
-	case <-g.quit:
-		return errGroupClosed
+		g.mu.RUnlock()
+		g.waiting.Add(1)
+		defer g.waiting.Add(-1)
 	case <-ctx.Done():
+		g.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued, the answer is waited for even if ctx ends: the function may be
@@ -150,7 +161,12 @@ func (g *groupCommit) submit(ctx context.Context, fn func(ctx context.Context) e
 
 // close stops the workers once the queued work is done.
 func (g *groupCommit) close() {
-	g.closeOnce.Do(func() { close(g.quit) })
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.quit)
+	}
+	g.mu.Unlock()
 	g.wg.Wait()
 }
 
