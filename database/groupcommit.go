@@ -80,8 +80,8 @@ type groupCommit struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	mu     sync.RWMutex // held to hand in work, taken to close
-	closed bool
+	mu        sync.RWMutex // held to hand in work, taken to close
+	closed    bool
 	commits   atomic.Int64
 	committed atomic.Int64
 	failed    atomic.Int64
