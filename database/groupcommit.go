@@ -47,6 +47,9 @@ type GroupCommitOptions struct {
 	// BeforeCommitFunc, when set, runs inside every batch's transaction just before
 	// COMMIT; an error fails the batch as a failed COMMIT does. For tests.
 	BeforeCommitFunc func(ctx context.Context) error
+	// BeforeBatchFunc, when set, runs in the worker once it has collected a batch,
+	// before BEGIN (holding no connection). For tests, to hold a batch back.
+	BeforeBatchFunc func()
 }
 
 // GroupCommitStats counts what group commit did since Open.
@@ -183,6 +186,9 @@ func (g *groupCommit) work() {
 		}
 		batch := g.collect(first, busy)
 		busy = len(batch) > 1
+		if fn := g.opts.BeforeBatchFunc; fn != nil {
+			fn()
+		}
 		g.run(batch)
 	}
 }
