@@ -62,6 +62,7 @@ type Store struct {
 	publicURL string
 	now       func() time.Time
 	tokens    *tokenSet // enabled receivers' token hashes (guard.go)
+	prunes    pruneCounter
 }
 
 // StoreConfig is what a Store needs.
