@@ -266,9 +266,8 @@ func (s *Store) targetService(ctx context.Context, recv active, name string) (se
 	return s.services.FindByName(ctx, recv.row.OrgID, name)
 }
 
-// receive handles one delivery to recv end to end and returns its outcome once the
-// log row (and any status change) is committed.
-func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
+// receiveOnce is one attempt of receive.
+func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outcome, error) {
 	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil)
 	if err != nil {
 		return Outcome{}, err
@@ -293,9 +292,15 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		out, row = start, startRow // a run after a lost deadlock starts afresh
 		// One delivery of a receiver at a time: its log prunes in order and an event
 		// id is checked and remembered atomically.
+		// Statement: SELECT the receiver FOR UPDATE, its one read inside the
+		// transaction, which also tells whether the configuration the delivery was
+		// evaluated with (perhaps from the cache) is still the receiver's.
 		locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
 		if err != nil {
 			return err
+		}
+		if !sameConfig(locked, recv.row) {
+			return errStaleConfig
 		}
 		switch {
 		case ev.failure != nil:
@@ -338,6 +343,9 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		}
 		return nil
 	})
+	if errors.Is(err, errStaleConfig) {
+		return Outcome{}, err
+	}
 	if err != nil {
 		if _, ok := apierr.As(err); !ok {
 			s.recordUnstored(ctx, recv, row, ev.authFailed)
@@ -345,6 +353,42 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// errStaleConfig says a delivery was evaluated with a receiver configuration that
+// changed before the receiver's lock was taken (through another instance, or
+// between the cache read and the lock).
+var errStaleConfig = errors.New("the receiver changed while the delivery was evaluated")
+
+// receive handles one delivery to recv end to end and returns its outcome once the
+// log row (and any status change) is committed. A delivery evaluated with a
+// configuration that turned out stale is handled again with the receiver as it now
+// is: gone, disabled or given another token means the sender's token no longer
+// works (404), at once and on every instance.
+func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.receiveOnce(ctx, recv, req)
+		if !errors.Is(err, errStaleConfig) {
+			return out, err
+		}
+		if attempt == 3 {
+			return Outcome{}, fmt.Errorf("receiver %s: %w three times over", recv.row.ID, err)
+		}
+		// Changed elsewhere: whatever else this process cached may be too.
+		hash := recv.row.TokenHash
+		s.tokens.changed(nil)
+		row, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, false)
+		if errors.Is(err, errReceiverNotFound) || (err == nil && req.replayOf == nil && (!row.Enabled || row.TokenHash != hash)) {
+			s.tokens.forget(hash)
+			return Outcome{}, errUnknownToken
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if recv, err = s.activeOf(row); err != nil {
+			return Outcome{}, err
+		}
+	}
 }
 
 // ignoreReason is the log's reason for an update mapping ignored, and the sentence
