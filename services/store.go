@@ -44,6 +44,16 @@ func (r serviceRow) toService() Service {
 	}
 }
 
+// rowOf is toService backwards, for a service read under Lock and handed back.
+func rowOf(v Service) serviceRow {
+	return serviceRow{
+		ID: v.ID, OrgID: v.OrgID, Name: v.Name, NameKey: nameKey(v.Name), Description: v.Description,
+		Status: string(v.Status), StatusChangedAt: v.StatusChangedAt, StatusEventAt: v.StatusEventAt,
+		Public: v.Public, SLATarget: v.SLATarget, DegradedCountsAsDown: v.DegradedCountsAsDown,
+		Position: v.Position, GroupName: v.Group, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+	}
+}
+
 type historyRow struct {
 	ID         uuid.UUID
 	ServiceID  uuid.UUID
@@ -320,10 +330,20 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
 	}
 	var res TransitionResult
+	if in.Locked != nil && (in.Locked.ID != in.ServiceID || in.Locked.OrgID != in.OrgID || !s.db.InTransaction(ctx)) {
+		return TransitionResult{}, errors.New("services.Transition: Locked is not the service being changed, or not locked in this transaction")
+	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		row, err := s.lockRow(ctx, in.OrgID, in.ServiceID)
-		if err != nil {
-			return err
+		// Statement: SELECT the service FOR UPDATE, unless the caller holds it
+		// (in.Locked): its status is read once, under its lock.
+		var row serviceRow
+		if in.Locked != nil {
+			row = rowOf(*in.Locked)
+		} else {
+			var err error
+			if row, err = s.lockRow(ctx, in.OrgID, in.ServiceID); err != nil {
+				return err
+			}
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
@@ -333,6 +353,7 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 			res.Stale = true
 			return nil
 		case Unchanged:
+			// Statement, only when the event time moves on: UPDATE status_event_at.
 			if d.MoveMark {
 				if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Update("status_event_at", d.Mark).Error; err != nil {
 					return fmt.Errorf("recording event time: %w", err)
@@ -340,6 +361,8 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 			}
 			return nil
 		}
+		// A change: UPDATE services, then history (UPDATE, INSERT), the post (INSERT)
+		// and whatever the ChangeFuncs write (incidents, the outbox).
 		at, mark := d.At, d.Mark
 		row.Status, row.StatusChangedAt, row.StatusEventAt, row.UpdatedAt = string(in.To), at, mark, at
 		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).
