@@ -43,3 +43,25 @@ func TestReceiverCacheSeesChangesMadeElsewhere(t *testing.T) {
 		expectNotFound(t, f.post(r.Token, []byte(`{"status":"down"}`), nil))
 	})
 }
+
+// A receiver deleted through another instance answers its token 404 on the next
+// delivery here, as an unknown token does.
+func TestReceiverDeletedElsewhereIsForgotten(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{})
+		_, r := f.fixedReceiver("Deleted elsewhere", nil)
+		expect(t, f.post(r.Token, []byte(`{"status":"down"}`), nil), http.StatusOK, "processed", "")
+		box, err := secrets.NewBox(make([]byte, secrets.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := receiver.NewStore(receiver.StoreConfig{DB: db, Services: f.svc, Box: box, PublicURL: publicURL, NowFunc: f.clock.Now})
+		if err := other.Delete(ctx(), f.srv.Org.ID, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		expectNotFound(t, f.post(r.Token, []byte(`{"status":"down"}`), nil))
+		expectNotFound(t, f.post(r.Token, []byte(`{"status":"down"}`), nil))
+	})
+}

@@ -393,6 +393,12 @@ var errStaleConfig = errors.New("the receiver changed while the delivery was eva
 func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := s.receiveOnce(ctx, recv, req)
+		if errors.Is(err, errReceiverNotFound) && req.replayOf == nil {
+			// Deleted, perhaps through another instance: the token is gone here too.
+			s.tokens.changed(nil)
+			s.tokens.forget(recv.row.TokenHash)
+			return Outcome{}, errUnknownToken
+		}
 		if !errors.Is(err, errStaleConfig) {
 			return out, err
 		}
