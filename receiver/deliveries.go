@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -136,13 +138,61 @@ func (r deliveryRow) unverified() bool {
 	return r.Result == ResultAuthFailed || (r.ErrorCode != nil && *r.ErrorCode == apierr.CodePayloadTooLarge)
 }
 
-// insertDelivery writes one log row and prunes the part of the receiver's log it
-// belongs to: the newest KeepDeliveries, or the newest KeepUnverified. The caller
-// holds the receiver's row lock, so concurrent deliveries prune in turn.
+// pruneEvery is how many deliveries of one part of a receiver's log this process
+// writes between two prunes of it. Pruning on every delivery cost a DELETE inside
+// the receiver's lock each time (on PostgreSQL, 0.8-1.2 ms over the dead rows the
+// deletes leave); pruning one delivery in 16 lets the table hold up to 15 more
+// rows per part and process. The readers never see them: every query of the log
+// reads through keptLog, which is exactly the newest KeepDeliveries and the newest
+// KeepUnverified, as if each delivery had pruned.
+const pruneEvery = 16
+
+// keptLog is the SQL condition of the rows of a receiver's log that are kept: the
+// newest KeepDeliveries of the verified part and the newest KeepUnverified of the
+// other. It takes the receiver id twice.
+var keptLog = `id IN (SELECT id FROM (SELECT id FROM deliveries WHERE receiver_id = ? AND NOT ` + unverifiedRow +
+	` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(KeepDeliveries) + `) kept_verified
+	UNION ALL SELECT id FROM (SELECT id FROM deliveries WHERE receiver_id = ? AND ` + unverifiedRow +
+	` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(KeepUnverified) + `) kept_unverified)`
+
+// pruneCounter counts, per receiver and part of its log, the deliveries written
+// since this process last pruned that part.
+type pruneCounter struct {
+	mu sync.Mutex
+	n  map[pruneKey]int
+}
+
+type pruneKey struct {
+	receiverID uuid.UUID
+	unverified bool
+}
+
+// due counts one delivery and reports whether this one prunes.
+func (p *pruneCounter) due(k pruneKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == nil {
+		p.n = map[pruneKey]int{}
+	}
+	p.n[k]++
+	if p.n[k] < pruneEvery {
+		return false
+	}
+	delete(p.n, k)
+	return true
+}
+
+// insertDelivery writes one log row (statement: INSERT) and, one delivery in
+// pruneEvery, prunes the part of the receiver's log it belongs to down to what
+// keptLog shows (statement: DELETE). The caller holds the receiver's row lock, so
+// concurrent deliveries prune in turn.
 func (s *Store) insertDelivery(ctx context.Context, row deliveryRow) error {
 	conn := s.db.Conn(ctx)
 	if err := conn.Create(&row).Error; err != nil {
 		return fmt.Errorf("writing delivery log: %w", err)
+	}
+	if !s.prunes.due(pruneKey{row.ReceiverID, row.unverified()}) {
+		return nil
 	}
 	part, keep := "NOT "+unverifiedRow, KeepDeliveries
 	if row.unverified() {
@@ -175,7 +225,7 @@ func (s *Store) Deliveries(ctx context.Context, orgID, receiverID uuid.UUID, res
 	if _, err := s.getRow(ctx, orgID, receiverID, false); err != nil {
 		return nil, err
 	}
-	q := s.db.Conn(ctx).Where("receiver_id = ?", receiverID)
+	q := s.db.Conn(ctx).Where("receiver_id = ? AND "+keptLog, receiverID, receiverID, receiverID)
 	if result != "" {
 		q = q.Where("result = ?", result)
 	}

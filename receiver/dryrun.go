@@ -54,7 +54,7 @@ func (s *Store) DryRun(ctx context.Context, orgID, id uuid.UUID, body []byte, to
 	if err != nil {
 		return DryRunResult{}, err
 	}
-	ev, err := s.evaluate(ctx, recv, request{body: body, tooLarge: tooLarge, header: header, receivedAt: now.UTC()}, false)
+	ev, err := s.evaluate(ctx, recv, request{body: body, tooLarge: tooLarge, header: header, receivedAt: now.UTC()}, false, false)
 	if err != nil {
 		return DryRunResult{}, err
 	}

@@ -34,6 +34,13 @@ type tokenSet struct {
 	hashes   map[string]struct{}
 	loadedAt time.Time // zero: stale
 	gen      uint64    // counts invalidations, so a reload racing a change stays stale
+	// configs caches, by token hash, the receivers the inbound path has read, so a
+	// delivery does not read its receiver twice (by token, then under its lock). A
+	// change through this process empties it; a change through another instance is
+	// caught by the locked read every delivery makes anyway (receive compares it
+	// with the cached row and starts again on a difference), so a disabled, rotated
+	// or edited receiver is never served from the cache, on any instance.
+	configs map[string]active
 
 	loading sync.Mutex // one reload at a time
 }
@@ -51,13 +58,38 @@ func (t *tokenSet) changed(err error) {
 	t.mu.Lock()
 	t.gen++
 	t.loadedAt = time.Time{}
+	t.configs = nil
 	t.mu.Unlock()
+}
+
+// config returns the cached receiver of a token hash, and the generation a caller
+// that reads it from the database passes to remember.
+func (t *tokenSet) config(hash string) (active, bool, uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a, ok := t.configs[hash]
+	return a, ok, t.gen
+}
+
+// remember caches a receiver read at generation gen, unless a change since made
+// the read stale.
+func (t *tokenSet) remember(hash string, a active, gen uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gen != gen {
+		return
+	}
+	if t.configs == nil {
+		t.configs = map[string]active{}
+	}
+	t.configs[hash] = a
 }
 
 // forget drops a hash the database no longer knows as an enabled receiver's.
 func (t *tokenSet) forget(hash string) {
 	t.mu.Lock()
 	delete(t.hashes, hash)
+	delete(t.configs, hash)
 	t.mu.Unlock()
 }
 
@@ -141,7 +173,10 @@ func (h *Handler) lookup(c echo.Context, token, addr string, now time.Time) (act
 		h.failures.Fail(addr, now)
 		return active{}, errUnknownToken
 	}
-	recv, err := h.store.byToken(ctx, token)
+	if recv, ok, _ := h.store.tokens.config(hash); ok {
+		return recv, nil // no statement: checked against the locked row in receive
+	}
+	recv, err := h.store.activeByToken(ctx, token)
 	if errors.Is(err, errUnknownToken) {
 		// Disabled, rotated or deleted through another instance since the set was
 		// loaded: forgotten, so the next request with it is answered from the set.

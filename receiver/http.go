@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -107,6 +108,10 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	out, err := h.store.receive(ctx, recv, request{
 		body: body, tooLarge: tooLarge, header: c.Request().Header, query: c.QueryParams(), sourceIP: addr, receivedAt: now,
 	})
+	if errors.Is(err, errUnknownToken) {
+		// Disabled, rotated or deleted elsewhere, found so by the locked read.
+		h.failures.Fail(addr, now)
+	}
 	if err != nil {
 		return h.retryLater(ctx, err, "webhook delivery not stored", slog.String("receiver_id", recv.row.ID.String()))
 	}

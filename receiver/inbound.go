@@ -114,6 +114,9 @@ type evaluation struct {
 	service    *services.Service
 	// items is set, one per element, when the receiver reads items_field.
 	items []itemEvaluation
+	// lockService says the update's service is the receiver's fixed one, left to
+	// be read once, under its lock, in the delivery's transaction.
+	lockService bool
 }
 
 // itemEvaluation is one item of a multi-item delivery: its update, and either its
@@ -125,8 +128,9 @@ type itemEvaluation struct {
 }
 
 // evaluate checks the signature (when checkSignature), extracts and maps the payload
-// and finds the target service, or each item's.
-func (s *Store) evaluate(ctx context.Context, recv active, req request, checkSignature bool) (evaluation, error) {
+// and finds the target service, or each item's. With lockLater, a receiver's fixed
+// service is not read here but marked lockService, for the delivery's transaction.
+func (s *Store) evaluate(ctx context.Context, recv active, req request, checkSignature, lockLater bool) (evaluation, error) {
 	in := mapping.Input{Body: req.body, Header: req.header, Query: req.query}
 	if req.tooLarge {
 		return evaluation{failure: apierr.New(apierr.CodePayloadTooLarge, "request body is larger than the limit")}, nil
@@ -156,6 +160,10 @@ func (s *Store) evaluate(ctx context.Context, recv active, req request, checkSig
 		return ev, nil
 	}
 	if ex.Ignore {
+		return ev, nil
+	}
+	if lockLater && recv.row.ServiceID != nil {
+		ev.lockService = true
 		return ev, nil
 	}
 	svc, failure, err := s.serviceFor(ctx, recv, ex.ServiceName, ex.CorrelationKey, ex.ServiceFromCorrelation)
@@ -266,10 +274,14 @@ func (s *Store) targetService(ctx context.Context, recv active, name string) (se
 	return s.services.FindByName(ctx, recv.row.OrgID, name)
 }
 
-// receive handles one delivery to recv end to end and returns its outcome once the
-// log row (and any status change) is committed.
-func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
-	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil)
+// receiveOnce is one attempt of receive.
+//
+// The statements of a delivery to a receiver with a fixed service, on the unchanged
+// path: none before the transaction (the receiver comes from the token set's cache),
+// then SAVEPOINT (group commit), the receiver FOR UPDATE, the service FOR UPDATE, the
+// log INSERT, and the batch's shared COMMIT. Each is named where it is issued.
+func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outcome, error) {
+	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil, true)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -286,12 +298,32 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		out.Service = &services.Ref{ID: ev.service.ID, Name: ev.service.Name}
 		row.ServiceID = &ev.service.ID
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	start, startRow := out, row
+	// Group commit: this delivery shares its transaction, and its fsync, with the
+	// others arriving now, each under a savepoint; it is answered once that commits.
+	err = s.db.InGroupTx(ctx, func(ctx context.Context) error {
+		out, row = start, startRow // a run after a lost deadlock starts afresh
 		// One delivery of a receiver at a time: its log prunes in order and an event
 		// id is checked and remembered atomically.
+		// Statement: SELECT the receiver FOR UPDATE, its one read inside the
+		// transaction, which also tells whether the configuration the delivery was
+		// evaluated with (perhaps from the cache) is still the receiver's.
 		locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
 		if err != nil {
 			return err
+		}
+		if !sameConfig(locked, recv.row) {
+			return errStaleConfig
+		}
+		if ev.lockService {
+			// Statement: SELECT the fixed service FOR UPDATE, its one read, which
+			// Transition takes as its own.
+			svc, err := s.services.Lock(ctx, recv.row.OrgID, *recv.row.ServiceID)
+			if err != nil {
+				return err
+			}
+			ev.service = &svc
+			out.Service, row.ServiceID = &services.Ref{ID: svc.ID, Name: svc.Name}, &svc.ID
 		}
 		switch {
 		case ev.failure != nil:
@@ -326,6 +358,8 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		if ev.logMessage != "" {
 			row.ErrorMessage = &ev.logMessage
 		}
+		// Statements: INSERT the log row (a DELETE pruning it one time in 16), and
+		// UPDATE the receiver's heard-from fields only when it expects deliveries.
 		if err := s.insertDelivery(ctx, row); err != nil {
 			return err
 		}
@@ -334,6 +368,9 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		}
 		return nil
 	})
+	if errors.Is(err, errStaleConfig) {
+		return Outcome{}, err
+	}
 	if err != nil {
 		if _, ok := apierr.As(err); !ok {
 			s.recordUnstored(ctx, recv, row, ev.authFailed)
@@ -341,6 +378,48 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// errStaleConfig says a delivery was evaluated with a receiver configuration that
+// changed before the receiver's lock was taken (through another instance, or
+// between the cache read and the lock).
+var errStaleConfig = errors.New("the receiver changed while the delivery was evaluated")
+
+// receive handles one delivery to recv end to end and returns its outcome once the
+// log row (and any status change) is committed. A delivery evaluated with a
+// configuration that turned out stale is handled again with the receiver as it now
+// is: gone, disabled or given another token means the sender's token no longer
+// works (404), at once and on every instance.
+func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.receiveOnce(ctx, recv, req)
+		if errors.Is(err, errReceiverNotFound) && req.replayOf == nil {
+			// Deleted, perhaps through another instance: the token is gone here too.
+			s.tokens.changed(nil)
+			s.tokens.forget(recv.row.TokenHash)
+			return Outcome{}, errUnknownToken
+		}
+		if !errors.Is(err, errStaleConfig) {
+			return out, err
+		}
+		if attempt == 3 {
+			return Outcome{}, fmt.Errorf("receiver %s: %w three times over", recv.row.ID, err)
+		}
+		// Changed elsewhere: whatever else this process cached may be too.
+		hash := recv.row.TokenHash
+		s.tokens.changed(nil)
+		row, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, false)
+		if errors.Is(err, errReceiverNotFound) || (err == nil && req.replayOf == nil && (!row.Enabled || row.TokenHash != hash)) {
+			s.tokens.forget(hash)
+			return Outcome{}, errUnknownToken
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if recv, err = s.activeOf(row); err != nil {
+			return Outcome{}, err
+		}
+	}
 }
 
 // ignoreReason is the log's reason for an update mapping ignored, and the sentence
@@ -382,6 +461,8 @@ type update struct {
 	// correlationKey, when set, is remembered as naming this service, for a later
 	// update that carries only the key.
 	correlationKey string
+	// locked says service was read under services.Lock in this transaction.
+	locked bool
 }
 
 // applied is what an update did to its service.
@@ -398,6 +479,7 @@ func (s *Store) apply(ctx context.Context, recv active, ev evaluation, req reque
 	res, err := s.applyUpdate(ctx, recv, out.DeliveryID, update{
 		service: *ev.service, status: ex.Status, message: ex.Message, eventID: ex.EventID,
 		eventTime: orTime(ex.EventTime, req.eventTime), correlationKey: correlationToKeep(recv, ex.Updates()[0]),
+		locked: ev.lockService,
 	}, nil)
 	if err != nil {
 		return err
@@ -413,6 +495,7 @@ func (s *Store) applyUpdate(ctx context.Context, recv active, deliveryID uuid.UU
 	svc := u.service
 	out := applied{previous: statusPtr(svc.Status), newState: statusPtr(svc.Status)}
 	if u.eventID != "" && !taken[u.eventID] {
+		// Statement, only for a payload with an event id: SELECT count(*) of it.
 		seen, err := s.seenEvent(ctx, recv.row.ID, u.eventID)
 		if err != nil {
 			return out, err
@@ -422,11 +505,15 @@ func (s *Store) applyUpdate(ctx context.Context, recv active, deliveryID uuid.UU
 			return out, nil
 		}
 	}
-	res, err := s.services.Transition(ctx, services.TransitionInput{
+	in := services.TransitionInput{
 		OrgID: recv.row.OrgID, ServiceID: svc.ID, To: u.status, Message: u.message,
 		Source: services.SourceWebhook, ReceiverID: &recv.row.ID, DeliveryID: &deliveryID,
 		EventTime: u.eventTime, Incidents: recv.policy(),
-	})
+	}
+	if u.locked {
+		in.Locked = &svc
+	}
+	res, err := s.services.Transition(ctx, in)
 	if apierr.CodeOf(err) == apierr.CodeNotFound {
 		// Deleted since it was looked up. A 404 would tell the sender its URL is gone.
 		return applied{result: ResultFailed, failure: apierr.New(apierr.CodeServiceUnknown, "service %q no longer exists", svc.Name)}, nil

@@ -138,3 +138,53 @@ func TestDeliveryLog(t *testing.T) {
 		})
 	})
 }
+
+// The log is pruned one delivery in 16, not on every one, yet every reader sees
+// exactly the newest 50: the list, its result filter, and replay.
+func TestDeliveryLogPrunedInBatchesShowsExactlyTheNewest(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{})
+		_, r := f.fixedReceiver("Lazily pruned", nil)
+		physical := func() int64 {
+			var n int64
+			if err := db.Conn(ctx()).Table("deliveries").Where("receiver_id = ?", r.ID).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		var ids []inboundAnswer
+		send := func(n int) {
+			for range n {
+				status := []string{"down", "operational"}[len(ids)%2]
+				ids = append(ids, expect(t, f.post(r.Token, []byte(fmt.Sprintf(`{"status":%q}`, status)), nil), http.StatusOK, "processed", ""))
+				f.clock.Advance(time.Second)
+			}
+		}
+		send(receiver.KeepDeliveries + 3)
+		if got := physical(); got <= receiver.KeepDeliveries {
+			t.Fatalf("the table holds %d rows after %d deliveries; the test expects the 3 oldest not yet pruned", got, len(ids))
+		}
+		list := f.deliveries(r.ID)
+		if len(list) != receiver.KeepDeliveries || list[len(list)-1].ID != ids[3].DeliveryID || list[0].ID != ids[len(ids)-1].DeliveryID {
+			t.Fatalf("log shows %d entries from %s to %s, want the newest %d", len(list), list[len(list)-1].ID, list[0].ID, receiver.KeepDeliveries)
+		}
+		a := f.srv.Admin(http.MethodGet, "/api/v1/receivers/"+r.ID.String()+"/deliveries?result=processed", nil)
+		var filtered struct {
+			Deliveries []delivery `json:"deliveries"`
+		}
+		a.JSON(t, &filtered)
+		if len(filtered.Deliveries) != receiver.KeepDeliveries {
+			t.Fatalf("?result=processed shows %d entries, want the %d kept", len(filtered.Deliveries), receiver.KeepDeliveries)
+		}
+		replay := f.srv.Admin(http.MethodPost, "/api/v1/receivers/"+r.ID.String()+"/deliveries/"+ids[0].DeliveryID.String()+"/replay", nil)
+		if replay.Status != http.StatusNotFound {
+			t.Fatalf("replay of an evicted delivery: %d %s, want 404", replay.Status, replay.Body)
+		}
+		send(64 - len(ids)) // the 64th delivery is the 4th prune
+		if got := physical(); got != receiver.KeepDeliveries {
+			t.Fatalf("the table holds %d rows after the prune, want %d", got, receiver.KeepDeliveries)
+		}
+	})
+}

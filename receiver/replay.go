@@ -41,7 +41,7 @@ func (s *Store) Replay(ctx context.Context, orgID, receiverID, deliveryID uuid.U
 		return Outcome{}, err
 	}
 	var logged deliveryRow
-	err = s.db.Conn(ctx).Where("id = ? AND receiver_id = ?", deliveryID, receiverID).Take(&logged).Error
+	err = s.db.Conn(ctx).Where("id = ? AND receiver_id = ? AND "+keptLog, deliveryID, receiverID, receiverID, receiverID).Take(&logged).Error
 	if errors.Is(err, database.ErrNotFound) {
 		return Outcome{}, errDeliveryNotFound
 	}
@@ -103,7 +103,7 @@ func (s *Store) Unmapped(ctx context.Context, orgID, receiverID uuid.UUID) ([]Un
 	}
 	var rows []deliveryRow
 	if err := s.db.Conn(ctx).Select("id", "received_at", "raw_status", "error_code", "items").
-		Where("receiver_id = ? AND (error_code = ? OR items IS NOT NULL)", receiverID, apierr.CodeStatusUnmapped).
+		Where("receiver_id = ? AND (error_code = ? OR items IS NOT NULL) AND "+keptLog, receiverID, apierr.CodeStatusUnmapped, receiverID, receiverID).
 		Order("received_at DESC, id DESC").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("reading unmapped words: %w", err)
 	}

@@ -62,6 +62,7 @@ type Store struct {
 	publicURL string
 	now       func() time.Time
 	tokens    *tokenSet // enabled receivers' token hashes (guard.go)
+	prunes    pruneCounter
 }
 
 // StoreConfig is what a Store needs.
@@ -534,6 +535,37 @@ func (s *Store) byToken(ctx context.Context, token string) (active, error) {
 		return active{}, fmt.Errorf("looking up receiver token: %w", err)
 	}
 	return s.activeOf(row)
+}
+
+// activeByToken is byToken through the cache of receiver configurations: a hit
+// costs no statement, a miss one (SELECT receivers by token_hash).
+func (s *Store) activeByToken(ctx context.Context, token string) (active, error) {
+	hash := secrets.Hash(token)
+	if a, ok, _ := s.tokens.config(hash); ok {
+		return a, nil
+	}
+	_, _, gen := s.tokens.config(hash)
+	a, err := s.byToken(ctx, token)
+	if err != nil {
+		return a, err
+	}
+	s.tokens.remember(hash, a, gen)
+	return a, nil
+}
+
+// sameConfig reports whether two reads of a receiver agree on everything a delivery
+// is evaluated with: all but the fields deliveries and the silence sweep write
+// (last_valid_delivery_at, silence_due_at, silenced_at).
+func sameConfig(a, b receiverRow) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) || !a.UpdatedAt.Equal(b.UpdatedAt) ||
+		(a.ServiceID == nil) != (b.ServiceID == nil) || (a.ServiceID != nil && *a.ServiceID != *b.ServiceID) {
+		return false
+	}
+	for _, r := range []*receiverRow{&a, &b} {
+		r.CreatedAt, r.UpdatedAt, r.ServiceID = time.Time{}, time.Time{}, nil
+		r.LastValidDeliveryAt, r.SilenceDueAt, r.SilencedAt = nil, nil, nil
+	}
+	return a == b
 }
 
 func (s *Store) activeOf(row receiverRow) (active, error) {

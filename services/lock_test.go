@@ -125,3 +125,49 @@ func TestLockHoldsBackTransitionOnPostgres(t *testing.T) {
 		t.Fatalf("Transition after the lock was released: %v", err)
 	}
 }
+
+// A caller that holds the service's lock hands Transition its read (Locked), and the
+// change is made from that read; a Locked of another service, or outside a
+// transaction, is refused rather than trusted.
+func TestTransitionFromTheCallersLockedRead(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		srv, store := newServer(t, db)
+		ctx := context.Background()
+		a, err := store.Create(ctx, srv.Org.ID, services.CreateInput{Name: "API"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := store.Create(ctx, srv.Org.ID, services.CreateInput{Name: "Web"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Transition(ctx, services.TransitionInput{OrgID: srv.Org.ID, ServiceID: a.ID, To: mapping.Down, Source: services.SourceManual, Locked: &a}); err == nil {
+			t.Fatal("Transition with Locked outside a transaction succeeded")
+		}
+		var res services.TransitionResult
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			locked, err := store.Lock(ctx, srv.Org.ID, a.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := store.Transition(ctx, services.TransitionInput{OrgID: srv.Org.ID, ServiceID: b.ID, To: mapping.Down, Source: services.SourceManual, Locked: &locked}); err == nil {
+				t.Errorf("Transition of one service with another's Locked succeeded")
+			}
+			res, err = store.Transition(ctx, services.TransitionInput{OrgID: srv.Org.ID, ServiceID: a.ID, To: mapping.Down, Source: services.SourceManual, Locked: &locked})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Changed || res.Previous != mapping.Operational || res.New != mapping.Down {
+			t.Fatalf("result = %+v, want operational -> down", res)
+		}
+		got, err := store.Get(ctx, srv.Org.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != mapping.Down || got.Name != "API" {
+			t.Fatalf("service after = %+v, want API down", got)
+		}
+	})
+}

@@ -207,6 +207,10 @@ type TransitionInput struct {
 	// changes nothing.
 	EventTime time.Time
 	Incidents IncidentPolicy
+	// Locked, when set, is the service as the caller read it with Lock inside the
+	// same transaction; Transition then takes it as its locked read instead of
+	// reading the row again. Its ID must be ServiceID.
+	Locked *Service
 }
 
 // TransitionResult says what Transition did.

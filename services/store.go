@@ -46,6 +46,21 @@ func (r serviceRow) toService() Service {
 	}
 }
 
+// rowOf is toService backwards, for a service read under Lock and handed back.
+func rowOf(v Service) serviceRow {
+	var underlying mapping.Status
+	if v.UnderlyingStatus != nil {
+		underlying = *v.UnderlyingStatus
+	}
+	return serviceRow{
+		UnderlyingStatus: nullStatus(underlying),
+		ID:               v.ID, OrgID: v.OrgID, Name: v.Name, NameKey: nameKey(v.Name), Description: v.Description,
+		Status: string(v.Status), StatusChangedAt: v.StatusChangedAt, StatusEventAt: v.StatusEventAt,
+		Public: v.Public, SLATarget: v.SLATarget, DegradedCountsAsDown: v.DegradedCountsAsDown,
+		Position: v.Position, GroupName: v.Group, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+	}
+}
+
 type historyRow struct {
 	ID         uuid.UUID
 	ServiceID  uuid.UUID
@@ -326,10 +341,20 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 		return TransitionResult{}, apierr.Invalid("status", "status %q must be one of operational, degraded, down, maintenance", in.To)
 	}
 	var res TransitionResult
+	if in.Locked != nil && (in.Locked.ID != in.ServiceID || in.Locked.OrgID != in.OrgID || !s.db.InTransaction(ctx)) {
+		return TransitionResult{}, errors.New("services.Transition: Locked is not the service being changed, or not locked in this transaction")
+	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		row, err := s.lockRow(ctx, in.OrgID, in.ServiceID)
-		if err != nil {
-			return err
+		// Statement: SELECT the service FOR UPDATE, unless the caller holds it
+		// (in.Locked): its status is read once, under its lock.
+		var row serviceRow
+		if in.Locked != nil {
+			row = rowOf(*in.Locked)
+		} else {
+			var err error
+			if row, err = s.lockRow(ctx, in.OrgID, in.ServiceID); err != nil {
+				return err
+			}
 		}
 		before := row.toService()
 		res = TransitionResult{Service: before, Previous: before.Status, New: before.Status}
@@ -348,15 +373,22 @@ func (s *Store) Transition(ctx context.Context, in TransitionInput) (TransitionR
 			if len(cols) == 0 {
 				return nil
 			}
+			// Statement, only when the mark or the held status moves: UPDATE services.
 			if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Updates(cols).Error; err != nil {
 				return fmt.Errorf("recording event time or held status: %w", err)
 			}
-			if err := s.db.Conn(ctx).Where("id = ?", row.ID).Take(&row).Error; err != nil {
-				return fmt.Errorf("rereading service: %w", err)
+			// The row is locked and holds what was written: no need to read it again.
+			if d.MoveMark {
+				row.StatusEventAt = d.Mark
+			}
+			if d.MoveUnderlying {
+				row.UnderlyingStatus = nullStatus(d.Underlying)
 			}
 			res.Service = row.toService()
 			return nil
 		}
+		// A change: UPDATE services, then history (UPDATE, INSERT), the post (INSERT)
+		// and whatever the ChangeFuncs write (incidents, the outbox).
 		at := d.At
 		cols["status"], cols["status_changed_at"], cols["updated_at"] = string(d.To), at, at
 		if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", row.ID).Updates(cols).Error; err != nil {

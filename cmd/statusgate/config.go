@@ -43,6 +43,10 @@ type Config struct {
 	// long a claim of a dead instance blocks its delivery.
 	NotifyWorkers int
 	NotifyLease   time.Duration
+	// GroupCommitWait and GroupCommitMax bound how long, and for how many
+	// deliveries, a busy gateway gathers deliveries into one commit.
+	GroupCommitWait time.Duration
+	GroupCommitMax  int
 }
 
 // option describes one setting: its flag, variable, default and help.
@@ -82,6 +86,8 @@ var options = []option{
 		c.OutboundAllowPrivate = b
 		return err
 	}},
+	{"group-commit-wait", "STATUSGATE_GROUP_COMMIT_WAIT", "2ms", "how long a busy gateway waits for more deliveries to share one commit (at most 100ms; an idle one never waits)", false, durationSetter(func(c *Config, d time.Duration) { c.GroupCommitWait = d })},
+	{"group-commit-max", "STATUSGATE_GROUP_COMMIT_MAX", "64", "most deliveries one commit holds (1 to 64; 1 is a commit per delivery)", false, intSetter(func(c *Config, n int64) { c.GroupCommitMax = int(n) })},
 }
 
 func intSetter(set func(*Config, int64)) func(*Config, string) error {
@@ -231,6 +237,13 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log format %q must be text or json", c.LogFormat))
+	}
+	// Zero, in a Config built in code, is the database package's default.
+	if c.GroupCommitWait < 0 || c.GroupCommitWait > 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("group commit wait %s must be at most 100ms", c.GroupCommitWait))
+	}
+	if c.GroupCommitMax < 0 || c.GroupCommitMax > 64 {
+		errs = append(errs, fmt.Errorf("group commit max %d must be between 1 and 64", c.GroupCommitMax))
 	}
 	if c.ShutdownTimeout <= 0 || c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("shutdown timeout and sweep interval must be positive"))

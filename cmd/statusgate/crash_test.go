@@ -81,6 +81,9 @@ type processedAnswer struct {
 	deliveryID, serviceID, newStatus string
 }
 
+// crashRounds is how many times TestKillDuringBurstLosesNothing kills the gateway.
+const crashRounds = 3
+
 // Killing the gateway in the middle of a burst of status changes must leave no change
 // without its history row, post and incident update, and lose no change a sender was
 // told (200 processed) was taken.
@@ -105,56 +108,65 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 			var (
 				mu        sync.Mutex
 				processed []processedAnswer
-				wg        sync.WaitGroup
 			)
-			ctx, stop := context.WithCancel(context.Background())
-			client := &http.Client{Timeout: 5 * time.Second}
-			statuses := []string{"down", "operational", "degraded", "operational"}
-			for w := 0; w < 8; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					for i := 0; ctx.Err() == nil; i++ {
-						n := rand.IntN(nServices)
-						body := fmt.Sprintf(`{"status":%q}`, statuses[(w+i)%len(statuses)])
-						resp, err := client.Post(gw.url+"/api/webhooks/incoming/"+tokens[n], "application/json", strings.NewReader(body))
-						if err != nil {
-							continue // the process died under this request: no answer, nothing promised
-						}
-						var out struct {
-							Result     string `json:"result"`
-							DeliveryID string `json:"delivery_id"`
-							NewStatus  string `json:"new_status"`
-						}
-						_ = decodeJSON(resp, &out)
-						if resp.StatusCode == http.StatusOK && out.Result == "processed" {
-							mu.Lock()
-							processed = append(processed, processedAnswer{out.DeliveryID, serviceIDs[n], out.NewStatus})
-							mu.Unlock()
-						}
-					}
-				}(w)
-			}
-			// Kill once the burst is well under way.
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				mu.Lock()
-				n := len(processed)
-				mu.Unlock()
-				if n >= 40 {
-					break
+			// Several kills on one database: each restart recovers what the last
+			// kill left, and group commit is killed mid-batch more than once.
+			for round := range crashRounds {
+				if round > 0 {
+					gw = startProcess(t, dbURL, dataDir)
 				}
+				mu.Lock()
+				base := len(processed)
+				mu.Unlock()
+				var wg sync.WaitGroup
+				ctx, stop := context.WithCancel(context.Background())
+				client := &http.Client{Timeout: 5 * time.Second}
+				statuses := []string{"down", "operational", "degraded", "operational"}
+				for w := 0; w < 8; w++ {
+					wg.Add(1)
+					go func(w int) {
+						defer wg.Done()
+						for i := 0; ctx.Err() == nil; i++ {
+							n := rand.IntN(nServices)
+							body := fmt.Sprintf(`{"status":%q}`, statuses[(w+i)%len(statuses)])
+							resp, err := client.Post(gw.url+"/api/webhooks/incoming/"+tokens[n], "application/json", strings.NewReader(body))
+							if err != nil {
+								continue // the process died under this request: no answer, nothing promised
+							}
+							var out struct {
+								Result     string `json:"result"`
+								DeliveryID string `json:"delivery_id"`
+								NewStatus  string `json:"new_status"`
+							}
+							_ = decodeJSON(resp, &out)
+							if resp.StatusCode == http.StatusOK && out.Result == "processed" {
+								mu.Lock()
+								processed = append(processed, processedAnswer{out.DeliveryID, serviceIDs[n], out.NewStatus})
+								mu.Unlock()
+							}
+						}
+					}(w)
+				}
+				// Kill once the burst is well under way.
+				for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+					mu.Lock()
+					n := len(processed)
+					mu.Unlock()
+					if n-base >= 40 {
+						break
+					}
+				}
+				if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				_ = gw.cmd.Wait()
+				stop()
+				wg.Wait()
+				if len(processed)-base < 40 {
+					t.Fatalf("round %d: only %d processed answers before the kill; the burst did not get going", round, len(processed)-base)
+				}
+				t.Logf("round %d: killed the gateway after %d processed answers", round, len(processed)-base)
 			}
-			if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = gw.cmd.Wait()
-			stop()
-			wg.Wait()
-			if len(processed) < 40 {
-				t.Fatalf("only %d processed answers before the kill; the burst did not get going", len(processed))
-			}
-
-			t.Logf("killed the gateway after %d processed answers", len(processed))
 			restarted := startProcess(t, dbURL, dataDir) // recovery on restart (SQLite WAL replay, no migration trouble)
 			// Stopped before the check opens the store: a SQLite file takes one process.
 			_ = restarted.cmd.Process.Kill()

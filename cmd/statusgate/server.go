@@ -73,7 +73,8 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*database.DB, error) {
-	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger})
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{Logger: logger,
+		GroupCommit: database.GroupCommitOptions{MaxWait: cfg.GroupCommitWait, MaxBatch: cfg.GroupCommitMax}})
 }
 
 // withOrgs opens the database for a one-shot admin command. It may run beside a
