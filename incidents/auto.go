@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -380,28 +379,4 @@ func (s *Store) sweepOne(ctx context.Context, orgID, serviceID uuid.UUID, now ti
 		return "", fmt.Errorf("sweeping incidents of service %s: %w", serviceID, err)
 	}
 	return done, nil
-}
-
-// RunSweeper sweeps at once and then every interval until ctx is cancelled. Errors are
-// logged and the next tick tries again: a pending row stays until it is acted on.
-func (s *Store) RunSweeper(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		opened, resolved, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.logger.Error("incident sweep failed", slog.Any("err", err))
-		case opened+resolved > 0:
-			s.logger.Info("incident sweep", slog.Int("opened", opened), slog.Int("resolved", resolved))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -404,33 +403,5 @@ func TestSweepRacesWithStatusChanges(t *testing.T) {
 		if n := f.count(t, "incidents", "1 = 1"); n > changes/2 {
 			t.Fatalf("%d incidents for %d outages, want at most one each", n, changes/2)
 		}
-	})
-}
-
-// RunSweeper sweeps before its first tick and returns once its context is done, so
-// shutdown never waits for a tick.
-func TestRunSweeperSweepsAtOnceAndStops(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		f := newFixture(t, db, uuid.Nil)
-		f.webhook(t, mapping.Down, enabled(5), "")
-		f.clock.Advance(time.Minute)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			f.inc.RunSweeper(ctx, time.Hour)
-		}()
-		// The first sweep runs before the first tick; wait for its effect through the
-		// store rather than the clock.
-		for len(f.open(t)) == 0 {
-			select {
-			case <-done:
-				t.Fatal("RunSweeper returned before its context was cancelled")
-			default:
-			}
-			runtime.Gosched()
-		}
-		cancel()
-		<-done
 	})
 }

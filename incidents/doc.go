@@ -5,7 +5,7 @@
 // incident opens, escalates, gains a timeline entry or resolves in the same commit as
 // the change that caused it. A receiver's auto_incidents.open_after_seconds delays the
 // opening and the resolving; the wait is kept in a pending row written in the change's
-// transaction, and Store.Sweep (run by every instance through RunSweeper) acts on it
+// transaction, and Store.Sweep (run periodically by every instance, from cmd/statusgate) acts on it
 // when it falls due.
 //
 // Manual incidents are written by operators through the admin API (Register).

@@ -26,14 +26,13 @@ func newEventFixture(t *testing.T, db *database.DB) *eventFixture {
 	t.Helper()
 	ef := &eventFixture{fixture: &fixture{db: db, clock: newClock()}}
 	ef.svcs = services.NewStore(db, services.Options{NowFunc: ef.clock.Now})
-	ef.inc = incidents.NewStore(db, ef.svcs, incidents.Options{NowFunc: ef.clock.Now, Logger: dbtest.Logger(t),
-		OnEvent: func(ctx context.Context, ev incidents.Event) error {
-			if ef.fail {
-				return errors.New("outbox unavailable")
-			}
-			ef.events = append(ef.events, ev)
-			return nil
-		}})
+	ef.inc = incidents.NewStore(db, ef.svcs, incidents.Options{NowFunc: ef.clock.Now, OnEvent: func(ctx context.Context, ev incidents.Event) error {
+		if ef.fail {
+			return errors.New("outbox unavailable")
+		}
+		ef.events = append(ef.events, ev)
+		return nil
+	}})
 	ef.svcs.AddChangeFunc(ef.inc.HandleChange)
 	ef.orgID = mustOrg(t, db)
 	ef.svc = ef.mustService(t, "API Gateway")

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/database"
-	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
@@ -45,7 +44,7 @@ func newStores(t *testing.T, db *database.DB, extra ...services.ChangeFunc) *fix
 	t.Helper()
 	f := &fixture{db: db, clock: newClock()}
 	f.svcs = services.NewStore(db, services.Options{NowFunc: f.clock.Now})
-	f.inc = incidents.NewStore(db, f.svcs, incidents.Options{NowFunc: f.clock.Now, Logger: dbtest.Logger(t)})
+	f.inc = incidents.NewStore(db, f.svcs, incidents.Options{NowFunc: f.clock.Now})
 	f.svcs.AddChangeFunc(f.inc.HandleChange)
 	for _, fn := range extra {
 		f.svcs.AddChangeFunc(fn)

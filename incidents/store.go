@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,7 +64,6 @@ type Store struct {
 	db       *database.DB
 	services *services.Store
 	now      func() time.Time
-	logger   *slog.Logger
 	onEvent  EventFunc
 }
 
@@ -73,8 +71,6 @@ type Store struct {
 type Options struct {
 	// NowFunc is the clock; time.Now when nil. Tests move it to make delays pass.
 	NowFunc func() time.Time
-	// Logger receives the sweeper's errors; discarded when nil.
-	Logger *slog.Logger
 	// OnEvent, when set, runs inside the transaction of every change of an incident
 	// (opened, updated, acknowledged, resolved; automatic, swept or manual), so the
 	// notify outbox commits with it.
@@ -88,11 +84,7 @@ func NewStore(db *database.DB, svcs *services.Store, opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Store{db: db, services: svcs, now: now, logger: logger, onEvent: opts.OnEvent}
+	return &Store{db: db, services: svcs, now: now, onEvent: opts.OnEvent}
 }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.

@@ -38,9 +38,9 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
 	f := &fixture{clock: testclock.New(start)}
 	f.svcs = services.NewStore(db, services.Options{NowFunc: f.clock.Now})
-	inc := incidents.NewStore(db, f.svcs, incidents.Options{NowFunc: f.clock.Now, Logger: dbtest.Logger(t)})
+	inc := incidents.NewStore(db, f.svcs, incidents.Options{NowFunc: f.clock.Now})
 	f.svcs.AddChangeFunc(inc.HandleChange)
-	f.maint = maintenances.NewStore(db, f.svcs, maintenances.Options{NowFunc: f.clock.Now, Logger: dbtest.Logger(t)})
+	f.maint = maintenances.NewStore(db, f.svcs, maintenances.Options{NowFunc: f.clock.Now})
 	box, err := secrets.NewBox(make([]byte, secrets.KeySize))
 	if err != nil {
 		t.Fatalf("secrets.NewBox: %v", err)

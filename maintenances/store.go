@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -63,14 +62,12 @@ type Store struct {
 	db       *database.DB
 	services *services.Store
 	now      func() time.Time
-	logger   *slog.Logger
 }
 
 // Options configure a Store.
 type Options struct {
 	// NowFunc is the clock; time.Now when nil. Tests move it to start and end windows.
 	NowFunc func() time.Time
-	Logger  *slog.Logger
 }
 
 // NewStore returns a Store that changes services through svcs.
@@ -79,11 +76,7 @@ func NewStore(db *database.DB, svcs *services.Store, opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Store{db: db, services: svcs, now: now, logger: logger}
+	return &Store{db: db, services: svcs, now: now}
 }
 
 // Now returns the store's clock reading, in UTC at the stores' microsecond precision.

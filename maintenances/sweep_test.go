@@ -34,7 +34,7 @@ func TestConcurrentSweepsClaimOnce(t *testing.T) {
 		t.Cleanup(func() { _ = db.Close() })
 		s := services.NewStore(db, services.Options{NowFunc: clock.Now})
 		dbs, svcs = append(dbs, db), append(svcs, s)
-		stores = append(stores, maintenances.NewStore(db, s, maintenances.Options{NowFunc: clock.Now, Logger: dbtest.Logger(t)}))
+		stores = append(stores, maintenances.NewStore(db, s, maintenances.Options{NowFunc: clock.Now}))
 	}
 	orgID := uuid.Must(uuid.NewV7())
 	if err := dbs[0].Conn(ctx).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",

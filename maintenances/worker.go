@@ -3,8 +3,6 @@ package maintenances
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -40,30 +38,6 @@ func (s *Store) Sweep(ctx context.Context) (started, ended int, err error) {
 		}
 		if len(due) < sweepBatch {
 			return started, ended, nil
-		}
-	}
-}
-
-// RunSweeper sweeps at once and then every interval until ctx is cancelled. Errors are
-// logged and the next tick tries again: a due window stays due until it is acted on.
-func (s *Store) RunSweeper(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		started, ended, err := s.Sweep(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.logger.Error("maintenance sweep failed", slog.String("err", err.Error()))
-		case started+ended > 0:
-			s.logger.Info("maintenance sweep", slog.Int("started", started), slog.Int("ended", ended))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

@@ -3,7 +3,6 @@ package receiver
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -127,32 +126,4 @@ func silenceMessage(row receiverRow, now time.Time) string {
 	}
 	return fmt.Sprintf("The sender went silent: receiver %q expects a delivery every %s; the last arrived %s ago, at %s.",
 		row.Name, wait, now.Sub(*row.LastValidDeliveryAt).Truncate(time.Second), row.LastValidDeliveryAt.UTC().Format(time.RFC3339))
-}
-
-// RunSilenceSweeper sweeps at once and then every interval until ctx is cancelled, so
-// a silence is noticed within one interval of its due time. Errors are logged and the
-// next tick tries again: a due receiver stays due until it is silenced or heard from.
-func (s *Store) RunSilenceSweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := s.SweepSilence(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Error("silence sweep failed", slog.Any("err", err))
-		case n > 0:
-			logger.Info("silence sweep", slog.Int("silenced", n))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -211,27 +211,3 @@ func TestSilenceSettings(t *testing.T) {
 		}
 	})
 }
-
-// TestRunSilenceSweeper: the worker the server starts sweeps at once on start.
-func TestRunSilenceSweeper(t *testing.T) {
-	t.Parallel()
-	db := dbtest.Open(t, database.SQLite)
-	f := newFixture(t, db, fixtureOptions{})
-	svc, _ := f.fixedReceiver("Worker", map[string]any{"expect_every_seconds": 60, "silence_status": "maintenance"})
-	f.clock.Advance(time.Minute)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.store.RunSilenceSweeper(ctx, time.Hour, dbtest.Logger(t))
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.getService(svc.ID).Status != mapping.Maintenance {
-		if time.Now().After(deadline) {
-			t.Fatalf("the sweeper did not silence the receiver on start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-}

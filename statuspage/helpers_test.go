@@ -39,7 +39,7 @@ func newFixture(t *testing.T, db *database.DB) *fixture {
 	t.Helper()
 	clk := testclock.New(start)
 	svcs := services.NewStore(db, services.Options{NowFunc: clk.Now})
-	incs := incidents.NewStore(db, svcs, incidents.Options{NowFunc: clk.Now, Logger: dbtest.Logger(t)})
+	incs := incidents.NewStore(db, svcs, incidents.Options{NowFunc: clk.Now})
 	svcs.AddChangeFunc(incs.HandleChange)
 	srv := apitest.New(t, db, func(g *echo.Group) {
 		svcs.Register(g)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -223,22 +222,6 @@ func (b *eventBridge) sweepSLA(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// runSLASweeper sweeps every interval until ctx ends.
-func (b *eventBridge) runSLASweeper(ctx context.Context, every time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := b.sweepSLA(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("SLA sweep failed", slog.Any("err", err))
-			}
-		}
-	}
 }
 
 // incidentEvent is the incidents.EventFunc: incident.created, .acknowledged,

@@ -155,9 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 		ChangeFuncs: []services.ChangeFunc{m.countTransition},
 		PostFuncs:   []services.PostFunc{bridge.postCreated},
 	})
-	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, Logger: m.logger, OnEvent: bridge.incidentEvent})
+	incStore := incidents.NewStore(db, svcStore, incidents.Options{NowFunc: m.NowFunc, OnEvent: bridge.incidentEvent})
 	svcStore.AddChangeFunc(incStore.HandleChange)
-	maintStore := maintenances.NewStore(db, svcStore, maintenances.Options{NowFunc: m.NowFunc, Logger: m.logger})
+	maintStore := maintenances.NewStore(db, svcStore, maintenances.Options{NowFunc: m.NowFunc})
 	svcStore.AddChangeFunc(bridge.serviceChanged)
 	bridge.svcs = svcStore
 	m.metrics.Outbox(func(ctx context.Context) (metrics.OutboxStats, error) {
@@ -262,31 +262,26 @@ func (m *Main) Run(ctx context.Context) error {
 	// and stop only when Close says so, after in-flight requests have drained.
 	workerCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWorkers = stop
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		incStore.RunSweeper(workerCtx, m.Config.SweepInterval)
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		recvStore.RunSilenceSweeper(workerCtx, m.Config.SweepInterval, m.logger)
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		maintStore.RunSweeper(workerCtx, m.Config.SweepInterval)
-	}()
+	m.startSweeper(workerCtx, "incident", m.Config.SweepInterval, func(ctx context.Context) ([]slog.Attr, error) {
+		opened, resolved, err := incStore.Sweep(ctx)
+		return counts("opened", opened, "resolved", resolved), err
+	})
+	m.startSweeper(workerCtx, "silence", m.Config.SweepInterval, func(ctx context.Context) ([]slog.Attr, error) {
+		n, err := recvStore.SweepSilence(ctx)
+		return counts("silenced", n), err
+	})
+	m.startSweeper(workerCtx, "maintenance", m.Config.SweepInterval, func(ctx context.Context) ([]slog.Attr, error) {
+		started, ended, err := maintStore.Sweep(ctx)
+		return counts("started", started, "ended", ended), err
+	})
+	m.startSweeper(workerCtx, "SLA", slaSweepEvery, func(ctx context.Context) ([]slog.Attr, error) {
+		return nil, bridge.sweepSLA(ctx)
+	})
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
 		// Run drains on cancellation: attempts in flight finish and are recorded.
 		m.outbox.Run(workerCtx)
-	}()
-	m.workers.Add(1)
-	go func() {
-		defer m.workers.Done()
-		bridge.runSLASweeper(workerCtx, slaSweepEvery, m.logger)
 	}()
 	m.logger.Info("statusgate is serving", slog.String("version", currentBuild().Version), slog.String("commit", currentBuild().Commit),
 		slog.String("addr", m.listener.Addr().String()),
