@@ -216,9 +216,6 @@ func NewEventID() string { return "evt_" + uuid.Must(uuid.NewV7()).String() }
 // that wants it (event_types, service_ids), through the transaction ctx carries, so
 // the event commits or rolls back with the change that caused it. It fills in ID and
 // Timestamp when they are empty. The local workers are woken after the commit.
-//
-// Round trips: one insert of the event, one select of the organization's enabled
-// channels, one batched insert of the deliveries (none when no channel matches).
 func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	if ev.ID == "" {
 		ev.ID = NewEventID()
@@ -232,14 +229,11 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 		ev.Data.OccurredAt = ev.Timestamp
 	}
 	ev.Data.OccurredAt = ev.Data.OccurredAt.UTC()
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encoding event: %w", err)
-	}
+	// Statements, in the change's transaction: SELECT the organization's channels, and
+	// only when one wants the event INSERT it and its deliveries. An event no channel
+	// wants is never read again (deliveries are what workers and the log read), so an
+	// organization without channels pays one SELECT per event and keeps no rows.
 	conn := o.db.Conn(ctx)
-	if err := conn.Create(&eventRow{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, Payload: string(payload), CreatedAt: now}).Error; err != nil {
-		return fmt.Errorf("writing event to the outbox: %w", err)
-	}
 	var chans []channelRow
 	if err := conn.Select("id, type, event_types, service_ids").Where("org_id = ? AND enabled = ?", ev.OrgID, true).Find(&chans).Error; err != nil {
 		return fmt.Errorf("reading channels: %w", err)
@@ -257,12 +251,20 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 		})
 	}
-	if len(rows) > 0 {
-		if err := conn.Create(&rows).Error; err != nil {
-			return fmt.Errorf("writing deliveries: %w", err)
-		}
-		database.AfterCommit(ctx, o.Wake)
+	if len(rows) == 0 {
+		return nil
 	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+	if err := conn.Create(&eventRow{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, Payload: string(payload), CreatedAt: now}).Error; err != nil {
+		return fmt.Errorf("writing event to the outbox: %w", err)
+	}
+	if err := conn.Create(&rows).Error; err != nil {
+		return fmt.Errorf("writing deliveries: %w", err)
+	}
+	database.AfterCommit(ctx, o.Wake)
 	return nil
 }
 
