@@ -15,13 +15,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/go-sqlite"
-	gormsqlite "github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
+	gormsqlite "github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	gormlogger "gorm.io/gorm/logger"
+	"modernc.org/sqlite"
 
 	"github.com/statusgate/statusgate/migrations"
 )
@@ -109,12 +109,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 			}
 			unlock = release
 		}
+		// Statements are cached on the driver connection (sqlite_stmtcache.go), not
+		// by gorm's PrepareStmt: a statement that first runs inside a transaction is
+		// prepared on it and closed with it, so PrepareStmt parses as often as before.
 		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path))}
 		dialect = SQLite
-		// No statement cache: the driver's Prepare only keeps the SQL text and
-		// parses it on every execution, and a statement gorm's PrepareStmt first
-		// sees inside a transaction is prepared on it and closed with it. Measured:
-		// no fewer parses, more work. See DECISIONS.md, Fast path.
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialector = postgres.Open(rawURL)
 		dialect = Postgres

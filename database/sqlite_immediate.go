@@ -6,12 +6,12 @@ import (
 	"database/sql/driver"
 	"fmt"
 
-	"github.com/glebarez/go-sqlite"
+	"modernc.org/sqlite"
 )
 
-// The SQLite driver (glebarez/go-sqlite, also in its newest release) documents
-// _txlock=immediate but stops reading DSN options after _time_format, which we
-// need, so every transaction began DEFERRED: it starts as a reader and fails with
+// The SQLite driver glebarez/go-sqlite, which we used before modernc.org/sqlite,
+// documented _txlock=immediate but stopped reading DSN options after _time_format,
+// which we need, so every transaction began DEFERRED: it starts as a reader and fails with
 // SQLITE_BUSY (or BUSY_SNAPSHOT, which the busy timeout does not retry) when it
 // tries to write while another connection holds the write lock. Rather than depend
 // on option order in a driver we do not control, every read-write transaction now
@@ -34,7 +34,7 @@ func (c immediateConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sqlite driver connection %T lacks the context methods", conn)
 	}
-	return immediateConn{inner}, nil
+	return immediateConn{newStmtCachingConn(inner)}, nil
 }
 
 func (c immediateConnector) Driver() driver.Driver { return c.drv }

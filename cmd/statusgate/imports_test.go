@@ -54,7 +54,7 @@ var rooms = map[string]room{
 	"receiver":     {internal: []string{"mapping", "services", "database", "rest", "apierr", "secrets"}, anyThirdParty: true},
 	"orgs":         {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
 
-	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/glebarez/sqlite", "github.com/glebarez/go-sqlite", "github.com/jackc/pgx/v5"}},
+	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/libtnb/sqlite", "modernc.org/sqlite", "github.com/jackc/pgx/v5"}},
 	"migrations": {},
 	"apierr":     {thirdParty: []string{"github.com/labstack/echo/v4"}},
 	"rest":       {internal: []string{"apierr"}, thirdParty: []string{"github.com/labstack/echo/v4", "github.com/google/uuid", "golang.org/x/time"}},
