@@ -16,13 +16,14 @@ import (
 // Group commit: one commit, and so one fsync, for the work of many concurrent
 // requests. A request hands its function to InGroupTx and waits; a worker collects
 // what is queued (up to MaxBatch, waiting at most MaxWait for more while the gateway
-// is busy), runs every function in one transaction, each under a savepoint of its
-// own, and commits once. Each caller learns its own result only after that commit,
-// so "a 2xx means it is durably stored" holds exactly as with a transaction per
-// request: synchronous=FULL and synchronous_commit stay on, the fsync is shared.
+// is busy), runs every function in one transaction and commits once. Each caller
+// learns its own result only after that commit, so "a 2xx means it is durably
+// stored" holds exactly as with a transaction per request: synchronous=FULL and
+// synchronous_commit stay on, the fsync is shared. AfterCommit hooks of a function
+// run once its batch has committed.
 //
-// A function that fails is rolled back to its savepoint and fails alone; the others
-// commit. A batch that cannot commit fails every function that had succeeded in it
+// A function that fails fails alone: the batch runs again with a savepoint per
+// function, and the failed one is rolled back to its savepoint; the others commit. A batch that cannot commit fails every function that had succeeded in it
 // with the commit's error, which the inbound path answers with 503 + Retry-After.
 // A function that loses a PostgreSQL deadlock or serialization check (two batches,
 // or two instances, locking the same rows in a different order) is run again in a
@@ -234,26 +235,50 @@ func (g *groupCommit) drain() {
 	}
 }
 
-// run executes one batch: BEGIN, each function under its savepoint, COMMIT, then
-// every caller's answer. The statements are BEGIN, a SAVEPOINT per function (and a
-// ROLLBACK TO for one that failed), and one COMMIT.
+// run executes one batch. The first pass runs every function in one transaction
+// with no savepoints: a savepoint is a statement (a round trip on PostgreSQL) and
+// makes SQLite copy each page a delivery touches into its sub-journal, and a
+// function almost never fails. If one does, the pass is rolled back and the batch
+// runs again under savepoints, where a function that fails is rolled back alone:
+// at most two passes, whatever a sender sends.
 func (g *groupCommit) run(batch []*groupJob) {
+	results := make([]error, len(batch))
+	hooks := make([]*afterCommit, len(batch))
+	err := g.pass(batch, results, hooks, false)
+	if errors.Is(err, errFunctionFailed) {
+		clear(results)
+		clear(hooks)
+		err = g.pass(batch, results, hooks, true)
+	}
+	for i, j := range batch {
+		if results[i] == nil {
+			results[i] = err
+		}
+		if results[i] == nil && hooks[i] != nil {
+			for _, f := range hooks[i].funcs {
+				f()
+			}
+		}
+		j.done <- results[i]
+	}
+}
+
+// errFunctionFailed ends a pass without savepoints in which a function failed.
+var errFunctionFailed = errors.New("a function of the batch failed")
+
+// pass runs the batch in one transaction and commits it. It sets results[i] for a
+// function that failed or whose caller left, hooks[i] for one that ran, and returns
+// the error that fails every other function (nil once committed). Without
+// savepoints, the first function to fail rolls the pass back (errFunctionFailed).
+// The statements are BEGIN, with savepoints a SAVEPOINT per function (and a
+// ROLLBACK TO for one that failed), and one COMMIT.
+func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCommit, savepoints bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
 	defer cancel()
-	results := make([]error, len(batch))
-	finish := func(batchErr error) {
-		for i, j := range batch {
-			if results[i] == nil {
-				results[i] = batchErr
-			}
-			j.done <- results[i]
-		}
-	}
 	tx := g.db.gorm.WithContext(ctx).Begin()
 	if tx.Error != nil {
 		g.failed.Add(1)
-		finish(fmt.Errorf("beginning a group transaction: %w", tx.Error))
-		return
+		return fmt.Errorf("beginning a group transaction: %w", tx.Error)
 	}
 	ok := 0
 	for i, j := range batch {
@@ -262,18 +287,21 @@ func (g *groupCommit) run(batch []*groupJob) {
 			continue
 		}
 		sp := "d" + strconv.Itoa(i)
-		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
-			g.abort(tx, results, fmt.Errorf("opening a savepoint: %w", err))
-			finish(nil)
-			return
+		if savepoints {
+			if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
+				return g.abort(tx, fmt.Errorf("opening a savepoint: %w", err))
+			}
 		}
-		fnCtx := context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx)
+		hooks[i] = &afterCommit{}
+		fnCtx := context.WithValue(context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx), hooksKey{}, hooks[i])
 		if err := runGuarded(fnCtx, j.fn); err != nil {
 			results[i] = err
+			if !savepoints {
+				_ = tx.Rollback().Error // not a failed batch: the second pass decides
+				return errFunctionFailed
+			}
 			if rbErr := tx.Exec("ROLLBACK TO SAVEPOINT " + sp).Error; rbErr != nil {
-				g.abort(tx, results, fmt.Errorf("rolling back to a savepoint after %v: %w", err, rbErr))
-				finish(nil)
-				return
+				return g.abort(tx, fmt.Errorf("rolling back to a savepoint after %v: %w", err, rbErr))
 			}
 			continue
 		}
@@ -281,35 +309,28 @@ func (g *groupCommit) run(batch []*groupJob) {
 	}
 	if ok == 0 {
 		_ = tx.Rollback().Error
-		finish(nil)
-		return
+		return nil
 	}
 	if fn := g.opts.BeforeCommitFunc; fn != nil {
 		if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
-			g.abort(tx, results, fmt.Errorf("committing a group transaction: %w", err))
-			finish(nil)
-			return
+			return g.abort(tx, fmt.Errorf("committing a group transaction: %w", err))
 		}
 	}
 	if err := tx.Commit().Error; err != nil {
 		g.failed.Add(1)
-		finish(fmt.Errorf("committing a group transaction: %w", err))
-		return
+		return fmt.Errorf("committing a group transaction: %w", err)
 	}
 	g.commits.Add(1)
 	g.committed.Add(int64(ok))
-	finish(nil)
+	return nil
 }
 
-// abort rolls the batch back and fails every function that had not failed itself.
-func (g *groupCommit) abort(tx *gorm.DB, results []error, err error) {
+// abort rolls the pass back and returns err, which fails every function that had
+// not failed itself.
+func (g *groupCommit) abort(tx *gorm.DB, err error) error {
 	g.failed.Add(1)
 	_ = tx.Rollback().Error
-	for i := range results {
-		if results[i] == nil {
-			results[i] = err
-		}
-	}
+	return err
 }
 
 // runGuarded runs fn, turning a panic into its error so one bad delivery cannot take

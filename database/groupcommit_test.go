@@ -179,6 +179,43 @@ func TestGroupCommit(t *testing.T) {
 				}
 			})
 
+			t.Run("AfterCommit runs once the batch has committed, never for a caller that failed", func(t *testing.T) {
+				db := openGrouped(t, d, database.GroupCommitOptions{Workers: 1})
+				var mu sync.Mutex
+				seen := map[int]int64{} // caller → rows visible outside the transaction when its hook ran
+				write := func(caller int, fail bool) func(ctx context.Context) error {
+					return func(ctx context.Context) error {
+						if err := db.Conn(ctx).Exec(`INSERT INTO gc_rows (id, caller) VALUES (?, ?)`, caller, caller).Error; err != nil {
+							return err
+						}
+						database.AfterCommit(ctx, func() {
+							n := countRows(t, db, "gc_rows")
+							mu.Lock()
+							seen[caller] = n
+							mu.Unlock()
+						})
+						if fail {
+							return errors.New("bad delivery")
+						}
+						return nil
+					}
+				}
+				errs := batchOf(t, db, nil, write(0, false), []func(ctx context.Context) error{write(1, false), write(2, true), write(3, false)})
+				if errs[0] != nil || errs[1] != nil || errs[2] == nil || errs[3] != nil {
+					t.Fatalf("errors = %v, want only caller 2's", errs)
+				}
+				if _, ok := seen[2]; ok || len(seen) != 3 {
+					t.Fatalf("hooks ran for callers %v, want 0, 1 and 3", seen)
+				}
+				// Caller 0 commits alone (batchOf holds the others behind it); 1 and 3
+				// commit together, after 2 has failed.
+				for caller, want := range map[int]int64{0: 1, 1: 3, 3: 3} {
+					if seen[caller] != want {
+						t.Fatalf("caller %d's hook saw %d committed rows, want %d: it ran before its commit", caller, seen[caller], want)
+					}
+				}
+			})
+
 			t.Run("a batch whose COMMIT fails fails every caller in it and keeps nothing", func(t *testing.T) {
 				db := openGrouped(t, d, database.GroupCommitOptions{Workers: 1})
 				write := func(caller int) func(ctx context.Context) error {
