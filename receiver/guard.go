@@ -27,62 +27,121 @@ const tokenSetMaxAge = 5 * time.Second
 // a set of the known ones does, at the cost of one query per tokenSetMaxAge (all
 // enabled receivers' hashes, 64 bytes each) while unknown tokens keep arriving.
 type tokenSet struct {
-	db  *database.DB
-	now func() time.Time
+	db    *database.DB
+	now   func() time.Time
+	epoch *changeEpoch // shared by every Store on db
 
-	mu       sync.Mutex // guards the fields below
-	hashes   map[string]struct{}
-	loadedAt time.Time // zero: stale
-	gen      uint64    // counts invalidations, so a reload racing a change stays stale
-	// configs caches, by token hash, the receivers the inbound path has read, so a
-	// delivery does not read its receiver twice (by token, then under its lock). A
-	// change through this process empties it; a change through another instance is
-	// caught by the locked read every delivery makes anyway (receive compares it
-	// with the cached row and starts again on a difference), so a disabled, rotated
-	// or edited receiver is never served from the cache, on any instance.
+	mu        sync.Mutex // guards the fields below
+	hashes    map[string]struct{}
+	loadedAt  time.Time // zero: stale
+	loadedGen uint64    // the generation the set was loaded at
+	// configs caches, by token hash, the receivers the inbound path has read, each
+	// with the generation it was read at, so a delivery reads its receiver at most
+	// once; an entry of an older generation is stale. On SQLite no other process
+	// writes, so a cached receiver whose generation is still current is the row
+	// as committed and the delivery reads nothing (see current); on PostgreSQL a
+	// change through another instance is caught by the locked read every delivery
+	// makes there (receive compares it with the cached row and starts again on a
+	// difference). A disabled, rotated or edited receiver is never served from the
+	// cache, on any instance.
 	configs map[string]active
 
 	loading sync.Mutex // one reload at a time
 }
 
+// changeEpoch counts receiver changes made through one database handle: gen moves
+// on every change (and every invalidation), changing counts changes under way.
+type changeEpoch struct {
+	mu       sync.Mutex
+	gen      uint64
+	changing int
+}
+
+// epochs holds the changeEpoch of each database handle, so that two Stores on one
+// database (two parts of one process, or a test's two "instances") see each
+// other's changes as they would their own.
+var epochs sync.Map // *database.DB → *changeEpoch
+
 func newTokenSet(db *database.DB, now func() time.Time) *tokenSet {
-	return &tokenSet{db: db, now: now}
+	// Generation 0 is "read outside the cache".
+	e, _ := epochs.LoadOrStore(db, &changeEpoch{gen: 1})
+	return &tokenSet{db: db, now: now, epoch: e.(*changeEpoch)}
 }
 
-// changed marks the set stale once a receiver change has committed (err is nil):
-// the next unknown token reloads it.
-func (t *tokenSet) changed(err error) {
-	if err != nil {
-		return
+// generation is the current generation.
+func (t *tokenSet) generation() uint64 {
+	t.epoch.mu.Lock()
+	defer t.epoch.mu.Unlock()
+	return t.epoch.gen
+}
+
+// invalidate marks the set stale and the cached configurations old: the next
+// unknown token reloads the set, the next delivery reads its receiver.
+func (t *tokenSet) invalidate() {
+	t.epoch.mu.Lock()
+	t.epoch.gen++
+	t.epoch.mu.Unlock()
+}
+
+// beginChange is called before a receiver change writes anything; the function it
+// returns, once the change has committed or failed. In between, no cached receiver
+// is current: a delivery batched after the change's COMMIT, but before its end,
+// must not trust what was cached before it. Called inside a caller's transaction,
+// the change would end before that commits: receiver changes own their transaction.
+func (t *tokenSet) beginChange() (end func()) {
+	t.epoch.mu.Lock()
+	t.epoch.changing++
+	t.epoch.gen++
+	t.epoch.mu.Unlock()
+	return func() {
+		t.epoch.mu.Lock()
+		t.epoch.changing--
+		t.epoch.gen++
+		t.epoch.mu.Unlock()
 	}
-	t.mu.Lock()
-	t.gen++
-	t.loadedAt = time.Time{}
-	t.configs = nil
-	t.mu.Unlock()
 }
 
-// config returns the cached receiver of a token hash, and the generation a caller
-// that reads it from the database passes to remember.
+// current reports whether a receiver cached at generation gen is still the row as
+// committed, for a process that is the store's only writer (SQLite): no receiver
+// change has begun since it was read, and none is under way.
+func (t *tokenSet) current(gen uint64) bool {
+	t.epoch.mu.Lock()
+	defer t.epoch.mu.Unlock()
+	return gen != 0 && gen == t.epoch.gen && t.epoch.changing == 0
+}
+
+// config returns the cached receiver of a token hash, if it is of the current
+// generation, and the generation a caller that reads it from the database passes
+// to remember.
 func (t *tokenSet) config(hash string) (active, bool, uint64) {
+	gen := t.generation()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a, ok := t.configs[hash]
-	return a, ok, t.gen
+	if ok && a.gen != gen {
+		delete(t.configs, hash)
+		return active{}, false, gen
+	}
+	return a, ok, gen
 }
 
 // remember caches a receiver read at generation gen, unless a change since made
-// the read stale.
-func (t *tokenSet) remember(hash string, a active, gen uint64) {
+// the read stale, and returns it with the generation it is cached at (0 if not).
+// A read that ran while a change was under way is cached too: the change's end
+// moves the generation on again.
+func (t *tokenSet) remember(hash string, a active, gen uint64) active {
+	a.gen = 0
+	if t.generation() != gen {
+		return a
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.gen != gen {
-		return
-	}
 	if t.configs == nil {
 		t.configs = map[string]active{}
 	}
+	a.gen = gen
 	t.configs[hash] = a
+	return a
 }
 
 // forget drops a hash the database no longer knows as an enabled receiver's.
@@ -102,9 +161,10 @@ func (t *tokenSet) contains(hash string) bool {
 }
 
 func (t *tokenSet) fresh() bool {
+	gen := t.generation()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return !t.loadedAt.IsZero() && t.now().Sub(t.loadedAt) < tokenSetMaxAge
+	return !t.loadedAt.IsZero() && t.loadedGen == gen && t.now().Sub(t.loadedAt) < tokenSetMaxAge
 }
 
 // has reports whether hash belongs to an enabled receiver as far as the set knows,
@@ -128,9 +188,7 @@ func (t *tokenSet) reload(ctx context.Context) error {
 	if t.fresh() {
 		return nil // reloaded while this one waited
 	}
-	t.mu.Lock()
-	gen := t.gen
-	t.mu.Unlock()
+	gen := t.generation()
 	var hashes []string
 	if err := t.db.Conn(ctx).Model(&receiverRow{}).Where("enabled = ?", true).Pluck("token_hash", &hashes).Error; err != nil {
 		return fmt.Errorf("loading receiver token hashes: %w", err)
@@ -140,10 +198,7 @@ func (t *tokenSet) reload(ctx context.Context) error {
 		set[h] = struct{}{}
 	}
 	t.mu.Lock()
-	t.hashes = set
-	if t.gen == gen {
-		t.loadedAt = t.now()
-	}
+	t.hashes, t.loadedAt, t.loadedGen = set, t.now(), gen
 	t.mu.Unlock()
 	return nil
 }

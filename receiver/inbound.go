@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
 )
@@ -278,8 +279,8 @@ func (s *Store) targetService(ctx context.Context, recv active, name string) (se
 //
 // The statements of a delivery to a receiver with a fixed service, on the unchanged
 // path: none before the transaction (the receiver comes from the token set's cache),
-// then SAVEPOINT (group commit), the receiver FOR UPDATE, the service FOR UPDATE, the
-// log INSERT, and the batch's shared COMMIT. Each is named where it is issued.
+// then the receiver FOR UPDATE (PostgreSQL only, see lockReceiver), the service FOR
+// UPDATE, the log INSERT, and the batch's shared COMMIT. Each is named where it is issued.
 func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outcome, error) {
 	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil, true)
 	if err != nil {
@@ -303,17 +304,9 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 	// others arriving now, each under a savepoint; it is answered once that commits.
 	err = s.db.InGroupTx(ctx, func(ctx context.Context) error {
 		out, row = start, startRow // a run after a lost deadlock starts afresh
-		// One delivery of a receiver at a time: its log prunes in order and an event
-		// id is checked and remembered atomically.
-		// Statement: SELECT the receiver FOR UPDATE, its one read inside the
-		// transaction, which also tells whether the configuration the delivery was
-		// evaluated with (perhaps from the cache) is still the receiver's.
-		locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
+		locked, err := s.lockReceiver(ctx, recv)
 		if err != nil {
 			return err
-		}
-		if !sameConfig(locked, recv.row) {
-			return errStaleConfig
 		}
 		if ev.lockService {
 			// Statement: SELECT the fixed service FOR UPDATE, its one read, which
@@ -380,6 +373,29 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 	return out, nil
 }
 
+// lockReceiver makes sure the configuration recv was evaluated with (perhaps from
+// the cache) is still the receiver's, and returns the receiver as committed.
+//
+// On PostgreSQL, where other instances write, that is the statement SELECT the
+// receiver FOR UPDATE, which also holds one delivery of a receiver at a time, so an
+// event id is checked and remembered atomically. On SQLite this process is the only
+// writer and transactions run one at a time, so a receiver the token set vouches
+// for costs no statement; one it does not (a change is under way, or the delivery
+// was not evaluated from the cache) is read as on PostgreSQL.
+func (s *Store) lockReceiver(ctx context.Context, recv active) (receiverRow, error) {
+	if s.db.Dialect() == database.SQLite && s.tokens.current(recv.gen) {
+		return recv.row, nil
+	}
+	locked, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, true)
+	if err != nil {
+		return receiverRow{}, err
+	}
+	if !sameConfig(locked, recv.row) {
+		return receiverRow{}, errStaleConfig
+	}
+	return locked, nil
+}
+
 // errStaleConfig says a delivery was evaluated with a receiver configuration that
 // changed before the receiver's lock was taken (through another instance, or
 // between the cache read and the lock).
@@ -395,7 +411,7 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		out, err := s.receiveOnce(ctx, recv, req)
 		if errors.Is(err, errReceiverNotFound) && req.replayOf == nil {
 			// Deleted, perhaps through another instance: the token is gone here too.
-			s.tokens.changed(nil)
+			s.tokens.invalidate()
 			s.tokens.forget(recv.row.TokenHash)
 			return Outcome{}, errUnknownToken
 		}
@@ -407,7 +423,7 @@ func (s *Store) receive(ctx context.Context, recv active, req request) (Outcome,
 		}
 		// Changed elsewhere: whatever else this process cached may be too.
 		hash := recv.row.TokenHash
-		s.tokens.changed(nil)
+		s.tokens.invalidate()
 		row, err := s.getRow(ctx, recv.row.OrgID, recv.row.ID, false)
 		if errors.Is(err, errReceiverNotFound) || (err == nil && req.replayOf == nil && (!row.Enabled || row.TokenHash != hash)) {
 			s.tokens.forget(hash)

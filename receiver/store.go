@@ -148,6 +148,7 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Re
 	if err := s.checkService(ctx, orgID, st.ServiceID); err != nil {
 		return Receiver{}, err
 	}
+	defer s.tokens.beginChange()()
 	now := s.clock()
 	token := secrets.RandomToken(TokenLength)
 	row := receiverRow{ID: uuid.Must(uuid.NewV7()), OrgID: orgID, TokenHash: secrets.Hash(token), TokenHint: secrets.Hint(token), CreatedAt: now, UpdatedAt: now}
@@ -156,7 +157,6 @@ func (s *Store) Create(ctx context.Context, orgID uuid.UUID, in CreateInput) (Re
 	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Receiver{}, fmt.Errorf("creating receiver: %w", err)
 	}
-	s.tokens.changed(nil)
 	return s.revealed(row, token)
 }
 
@@ -365,6 +365,7 @@ func (s *Store) List(ctx context.Context, orgID uuid.UUID, page rest.Page) ([]Re
 
 // Update changes a receiver's settings; its token stays.
 func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput) (Receiver, error) {
+	defer s.tokens.beginChange()()
 	var out Receiver
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		row, err := s.getRow(ctx, orgID, id, true)
@@ -396,7 +397,6 @@ func (s *Store) Update(ctx context.Context, orgID, id uuid.UUID, in UpdateInput)
 		out = s.withSecretCount(row)
 		return nil
 	})
-	s.tokens.changed(err)
 	return out, err
 }
 
@@ -479,6 +479,7 @@ func restartSilenceWait(before receiverRow, row *receiverRow, now time.Time) {
 
 // Delete removes a receiver and its delivery log.
 func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
+	defer s.tokens.beginChange()()
 	res := s.db.Conn(ctx).Where("id = ? AND org_id = ?", id, orgID).Delete(&receiverRow{})
 	if res.Error != nil {
 		return fmt.Errorf("deleting receiver: %w", res.Error)
@@ -486,12 +487,12 @@ func (s *Store) Delete(ctx context.Context, orgID, id uuid.UUID) error {
 	if res.RowsAffected == 0 {
 		return errReceiverNotFound
 	}
-	s.tokens.changed(nil)
 	return nil
 }
 
 // RotateToken gives the receiver a new token at once; the old one stops working.
 func (s *Store) RotateToken(ctx context.Context, orgID, id uuid.UUID) (Receiver, error) {
+	defer s.tokens.beginChange()()
 	token := secrets.RandomToken(TokenLength)
 	var out Receiver
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -507,7 +508,6 @@ func (s *Store) RotateToken(ctx context.Context, orgID, id uuid.UUID) (Receiver,
 		out, err = s.revealed(row, token)
 		return err
 	})
-	s.tokens.changed(err)
 	return out, err
 }
 
@@ -516,6 +516,7 @@ type active struct {
 	row       receiverRow
 	rules     mapping.Rules
 	signature *mapping.SignatureConfig
+	gen       uint64 // the token set's generation it was cached at; 0: not cached
 }
 
 // errUnknownToken answers a token no enabled receiver has.
@@ -549,8 +550,7 @@ func (s *Store) activeByToken(ctx context.Context, token string) (active, error)
 	if err != nil {
 		return a, err
 	}
-	s.tokens.remember(hash, a, gen)
-	return a, nil
+	return s.tokens.remember(hash, a, gen), nil
 }
 
 // sameConfig reports whether two reads of a receiver agree on everything a delivery
