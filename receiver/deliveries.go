@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/apierr"
+	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/mapping"
 )
 
@@ -139,13 +140,17 @@ func (r deliveryRow) unverified() bool {
 }
 
 // pruneEvery is how many deliveries of one part of a receiver's log this process
-// writes between two prunes of it. Pruning on every delivery cost a DELETE inside
-// the receiver's lock each time (on PostgreSQL, 0.8-1.2 ms over the dead rows the
-// deletes leave); pruning one delivery in 16 lets the table hold up to 15 more
-// rows per part and process. The readers never see them: every query of the log
-// reads through keptLog, which is exactly the newest KeepDeliveries and the newest
-// KeepUnverified, as if each delivery had pruned.
+// writes before that part is due for pruning. Pruning is never done by a delivery:
+// inside the receiver's lock it cost a DELETE each time (on PostgreSQL, 0.8-1.2 ms
+// over the dead rows the deletes leave), so PruneLogs does it in the background, for
+// every part that is due, in one transaction. The table holds up to pruneEvery
+// more rows per part, plus what arrives between two passes. The readers never see
+// them: every query of the log reads through keptLog, which is exactly the newest
+// KeepDeliveries and the newest KeepUnverified, as if each delivery had pruned.
 const pruneEvery = 16
+
+// maxPrunesPerPass bounds one PruneLogs transaction; what is left waits for the next.
+const maxPrunesPerPass = 256
 
 // keptLog is the SQL condition of the rows of a receiver's log that are kept: the
 // newest KeepDeliveries of the verified part and the newest KeepUnverified of the
@@ -156,10 +161,11 @@ var keptLog = `id IN (SELECT id FROM (SELECT id FROM deliveries WHERE receiver_i
 	` ORDER BY received_at DESC, id DESC LIMIT ` + strconv.Itoa(KeepUnverified) + `) kept_unverified)`
 
 // pruneCounter counts, per receiver and part of its log, the deliveries written
-// since this process last pruned that part.
+// since that part was last due, and holds the parts that are due.
 type pruneCounter struct {
-	mu sync.Mutex
-	n  map[pruneKey]int
+	mu  sync.Mutex
+	n   map[pruneKey]int
+	due map[pruneKey]struct{}
 }
 
 type pruneKey struct {
@@ -167,44 +173,89 @@ type pruneKey struct {
 	unverified bool
 }
 
-// due counts one delivery and reports whether this one prunes.
-func (p *pruneCounter) due(k pruneKey) bool {
+// count counts one delivery, once it is committed.
+func (p *pruneCounter) count(k pruneKey) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.n == nil {
-		p.n = map[pruneKey]int{}
+		p.n, p.due = map[pruneKey]int{}, map[pruneKey]struct{}{}
 	}
 	p.n[k]++
 	if p.n[k] < pruneEvery {
-		return false
+		return
 	}
 	delete(p.n, k)
-	return true
+	p.due[k] = struct{}{}
 }
 
-// insertDelivery writes one log row (statement: INSERT) and, one delivery in
-// pruneEvery, prunes the part of the receiver's log it belongs to down to what
-// keptLog shows (statement: DELETE). The caller holds the receiver's row lock, so
-// concurrent deliveries prune in turn.
+// take removes up to max due parts and returns them.
+func (p *pruneCounter) take(max int) []pruneKey {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := make([]pruneKey, 0, min(max, len(p.due)))
+	for k := range p.due {
+		if len(keys) == max {
+			break
+		}
+		keys = append(keys, k)
+		delete(p.due, k)
+	}
+	return keys
+}
+
+// giveBack marks parts due again after a pass that could not prune them.
+func (p *pruneCounter) giveBack(keys []pruneKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range keys {
+		p.due[k] = struct{}{}
+	}
+}
+
+// insertDelivery writes one log row (statement: INSERT); once it commits, it counts
+// towards its part's next prune.
 func (s *Store) insertDelivery(ctx context.Context, row deliveryRow) error {
-	conn := s.db.Conn(ctx)
-	if err := conn.Create(&row).Error; err != nil {
+	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("writing delivery log: %w", err)
 	}
-	if !s.prunes.due(pruneKey{row.ReceiverID, row.unverified()}) {
-		return nil
-	}
-	part, keep := "NOT "+unverifiedRow, KeepDeliveries
-	if row.unverified() {
-		part, keep = unverifiedRow, KeepUnverified
-	}
-	err := conn.Exec(`DELETE FROM deliveries WHERE receiver_id = ? AND `+part+` AND id NOT IN (
-		SELECT id FROM deliveries WHERE receiver_id = ? AND `+part+` ORDER BY received_at DESC, id DESC LIMIT ?)`,
-		row.ReceiverID, row.ReceiverID, keep).Error
-	if err != nil {
-		return fmt.Errorf("pruning delivery log: %w", err)
-	}
+	database.AfterCommit(ctx, func() { s.prunes.count(pruneKey{row.ReceiverID, row.unverified()}) })
 	return nil
+}
+
+// PruneLogs deletes, in one transaction, what keptLog no longer shows of every part
+// of a receiver's log that is due (see pruneEvery), and reports how many rows it
+// deleted. The gateway runs it every second. Deliveries go on meanwhile: a row
+// committed after the DELETE began is not one it sees, and keptLog keeps the newest
+// whatever the DELETE has not reached yet.
+func (s *Store) PruneLogs(ctx context.Context) (int, error) {
+	keys := s.prunes.take(maxPrunesPerPass)
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	deleted := 0
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		deleted = 0
+		conn := s.db.Conn(ctx)
+		for _, k := range keys {
+			part, keep := "NOT "+unverifiedRow, KeepDeliveries
+			if k.unverified {
+				part, keep = unverifiedRow, KeepUnverified
+			}
+			res := conn.Exec(`DELETE FROM deliveries WHERE receiver_id = ? AND `+part+` AND id NOT IN (
+				SELECT id FROM deliveries WHERE receiver_id = ? AND `+part+` ORDER BY received_at DESC, id DESC LIMIT ?)`,
+				k.receiverID, k.receiverID, keep)
+			if res.Error != nil {
+				return fmt.Errorf("pruning the delivery log of receiver %s: %w", k.receiverID, res.Error)
+			}
+			deleted += int(res.RowsAffected)
+		}
+		return nil
+	})
+	if err != nil {
+		s.prunes.giveBack(keys)
+		return 0, err
+	}
+	return deleted, nil
 }
 
 // validResult reports whether result is one a delivery can have.

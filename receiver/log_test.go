@@ -139,8 +139,8 @@ func TestDeliveryLog(t *testing.T) {
 	})
 }
 
-// The log is pruned one delivery in 16, not on every one, yet every reader sees
-// exactly the newest 50: the list, its result filter, and replay.
+// The log is pruned in the background (PruneLogs), not by the deliveries, yet every
+// reader sees exactly the newest 50: the list, its result filter, and replay.
 func TestDeliveryLogPrunedInBatchesShowsExactlyTheNewest(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
@@ -163,8 +163,8 @@ func TestDeliveryLogPrunedInBatchesShowsExactlyTheNewest(t *testing.T) {
 			}
 		}
 		send(receiver.KeepDeliveries + 3)
-		if got := physical(); got <= receiver.KeepDeliveries {
-			t.Fatalf("the table holds %d rows after %d deliveries; the test expects the 3 oldest not yet pruned", got, len(ids))
+		if got := physical(); got != int64(len(ids)) {
+			t.Fatalf("the table holds %d rows after %d deliveries; no delivery prunes, so want all", got, len(ids))
 		}
 		list := f.deliveries(r.ID)
 		if len(list) != receiver.KeepDeliveries || list[len(list)-1].ID != ids[3].DeliveryID || list[0].ID != ids[len(ids)-1].DeliveryID {
@@ -182,9 +182,17 @@ func TestDeliveryLogPrunedInBatchesShowsExactlyTheNewest(t *testing.T) {
 		if replay.Status != http.StatusNotFound {
 			t.Fatalf("replay of an evicted delivery: %d %s, want 404", replay.Status, replay.Body)
 		}
-		send(64 - len(ids)) // the 64th delivery is the 4th prune
+		if n, err := f.store.PruneLogs(ctx()); err != nil || n != 3 {
+			t.Fatalf("PruneLogs = %d, %v; want the 3 oldest deleted", n, err)
+		}
 		if got := physical(); got != receiver.KeepDeliveries {
 			t.Fatalf("the table holds %d rows after the prune, want %d", got, receiver.KeepDeliveries)
+		}
+		if n, err := f.store.PruneLogs(ctx()); err != nil || n != 0 {
+			t.Fatalf("a second PruneLogs = %d, %v; want nothing due", n, err)
+		}
+		if list := f.deliveries(r.ID); len(list) != receiver.KeepDeliveries || list[0].ID != ids[len(ids)-1].DeliveryID {
+			t.Fatalf("after the prune the log shows %d entries, want the newest %d", len(list), receiver.KeepDeliveries)
 		}
 	})
 }

@@ -274,6 +274,13 @@ func (m *Main) Run(ctx context.Context) error {
 		started, ended, err := maintStore.Sweep(ctx)
 		return counts("started", started, "ended", ended), err
 	})
+	m.startSweeper(workerCtx, "delivery log", logPruneEvery, func(ctx context.Context) ([]slog.Attr, error) {
+		n, err := recvStore.PruneLogs(ctx)
+		if n > 0 {
+			m.logger.Debug("delivery logs pruned", slog.Int("rows", n)) // every second under load: not for the info log
+		}
+		return nil, err
+	})
 	m.startSweeper(workerCtx, "SLA", slaSweepEvery, func(ctx context.Context) ([]slog.Attr, error) {
 		return nil, bridge.sweepSLA(ctx)
 	})

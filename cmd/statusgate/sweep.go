@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// logPruneEvery is how often the delivery logs that are due are pruned: the rows a
+// busy receiver adds in a second are what its table holds beyond the kept ones.
+const logPruneEvery = time.Second
+
 // sweepFunc is one pass of a sweeper: it acts on whatever is due and says what it did
 // (attributes for the log line; none when it did nothing).
 type sweepFunc func(ctx context.Context) ([]slog.Attr, error)
