@@ -86,7 +86,7 @@ var options = []option{
 		c.OutboundAllowPrivate = b
 		return err
 	}},
-	{"group-commit-wait", "STATUSGATE_GROUP_COMMIT_WAIT", "2ms", "how long a busy gateway waits for more deliveries to share one commit (at most 100ms; an idle one never waits)", false, durationSetter(func(c *Config, d time.Duration) { c.GroupCommitWait = d })},
+	{"group-commit-wait", "STATUSGATE_GROUP_COMMIT_WAIT", "0s", "how long a busy gateway waits for more deliveries to share one commit (at most 100ms; by default none: what arrives while a batch commits is the next batch)", false, durationSetter(func(c *Config, d time.Duration) { c.GroupCommitWait = d })},
 	{"group-commit-max", "STATUSGATE_GROUP_COMMIT_MAX", "64", "most deliveries one commit holds (1 to 64; 1 is a commit per delivery)", false, intSetter(func(c *Config, n int64) { c.GroupCommitMax = int(n) })},
 }
 
