@@ -142,6 +142,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
+	tuneRuntime(getenv)
+	stopProfile, err := startCPUProfile(getenv("STATUSGATE_CPU_PROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	m := NewMain(cfg, stdout, stderr)
 	if err := m.Run(ctx); err != nil {
 		m.Close()
