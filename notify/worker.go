@@ -113,7 +113,12 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 		  AND (d.lease_until IS NULL OR d.lease_until < ?)
 		ORDER BY d.next_attempt_at LIMIT ?` + lock + `) RETURNING id`
 	var ids []uuid.UUID
-	if err := o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error; err != nil {
+	// Grouped, as record is: a claim is a write, and on its own its commit's fsync.
+	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
+		ids = nil
+		return o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)
 	}
 	if len(ids) == 0 {
@@ -218,7 +223,10 @@ func retryAfterApplies(code int) bool {
 // The delivery changes only while this worker still holds the lease.
 func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 	d, ch := j.delivery, j.channel
-	err := o.db.InTx(ctx, func(ctx context.Context) error {
+	// Grouped: the record shares its commit, and so its fsync, with the inbound
+	// deliveries and the other records of the moment. It may run twice (see
+	// InGroupTx); everything it writes is computed inside.
+	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
 		conn := o.db.Conn(ctx)
 		if err := conn.Create(&attemptRow{
 			ID: uuid.Must(uuid.NewV7()), DeliveryID: d.ID, At: a.At.UTC().Truncate(time.Microsecond), StatusCode: a.StatusCode,
