@@ -88,6 +88,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer gw.stop()
+	// The change path is the whole of one: history, post, automatic incident, and
+	// an outbox event for a webhook channel, which the gateway's workers deliver to
+	// this process while the load runs.
+	sink, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer sink.close()
+	var channel struct{ ID string }
+	if err := gw.api(ctx, "/api/v1/channels", map[string]any{"name": "load sink", "type": "webhook", "url": sink.url}, &channel); err != nil {
+		return err
+	}
 	tokens, err := gw.createReceivers(ctx, o.receivers)
 	if err != nil {
 		return err
@@ -135,6 +147,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("| %s | %.0f | %.0f | %.3f× | %s | %s | %d | %d MiB |\n", p, b.rate, g.rate, g.rate/b.rate,
 			g.p50.Round(10*time.Microsecond), g.p99.Round(10*time.Microsecond), g.unexpected, g.rssKiB/1024)
 	}
+	fmt.Printf("\noutbound webhook events received by the sink while the load ran: %d\n", sink.received.Load())
 	return nil
 }
 
@@ -282,7 +295,7 @@ func startGateway(ctx context.Context, o options, dataDir string) (*gateway, err
 	cmd := exec.Command(o.binary, "serve")
 	cmd.Env = append(os.Environ(), "STATUSGATE_LISTEN="+addr, "STATUSGATE_PUBLIC_URL=http://"+addr,
 		"STATUSGATE_DATABASE_URL="+o.dbURL, "STATUSGATE_DATA_DIR="+dataDir,
-		"STATUSGATE_RATE_LIMIT=0", "STATUSGATE_LOG_LEVEL=error")
+		"STATUSGATE_RATE_LIMIT=0", "STATUSGATE_LOG_LEVEL=error", "STATUSGATE_OUTBOUND_ALLOW_PRIVATE=true")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -357,7 +370,8 @@ func (g *gateway) createReceivers(ctx context.Context, n int) ([]string, error) 
 			return nil, err
 		}
 		var recv struct{ Token string }
-		if err := g.api(ctx, "/api/v1/receivers", map[string]any{"name": fmt.Sprintf("load %d", i), "service_id": svc.ID}, &recv); err != nil {
+		if err := g.api(ctx, "/api/v1/receivers", map[string]any{"name": fmt.Sprintf("load %d", i), "service_id": svc.ID,
+			"auto_incidents": map[string]any{"enabled": true}}, &recv); err != nil {
 			return nil, err
 		}
 		tokens = append(tokens, recv.Token)
