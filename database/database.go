@@ -168,6 +168,12 @@ func sqliteDSN(path string) string {
 	// keeps in a temporary file by default: a fifth of a delivery's CPU went to
 	// writing it. In memory it is a copy; durability is the WAL's, not its.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// A checkpoint copies the WAL into the database file and, with synchronous=FULL,
+	// syncs both: at the default 1000 pages it ran every few dozen batches under
+	// load. 8000 pages (32 MiB of WAL at most between checkpoints) made the
+	// unchanged path 7 % faster; durability is unchanged, the WAL is synced at
+	// every commit either way.
+	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()
 }
