@@ -270,12 +270,21 @@ func (db *DB) Conn(ctx context.Context) *gorm.DB {
 // ForUpdate locks the rows q selects until the transaction ends. PostgreSQL needs the
 // row lock; SQLite has one writer at a time, so its immediate transaction already
 // serializes the same work.
+//
+// The lock is FOR NO KEY UPDATE, the one PostgreSQL's own UPDATE of non-key columns
+// takes: lockers still exclude each other, but an insert whose foreign key names a
+// locked row (a delivery's channel, a history row's service) does not wait for it.
+// With FOR UPDATE every outbox insert for a channel queued behind each attempt
+// record that held the channel's row.
 func (db *DB) ForUpdate(q *gorm.DB) *gorm.DB {
 	if db.dialect == Postgres {
-		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+		return q.Clauses(clause.Locking{Strength: LockStrength})
 	}
 	return q
 }
+
+// LockStrength is ForUpdate's lock, for a query that adds its own options.
+const LockStrength = "NO KEY UPDATE"
 
 // IsUnavailable reports whether err means the store cannot be reached or is too busy
 // right now, as opposed to a bug or a bad query. Such errors answer 503 + Retry-After.

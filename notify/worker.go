@@ -113,8 +113,8 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 		  AND (d.lease_until IS NULL OR d.lease_until < ?)
 		ORDER BY d.next_attempt_at LIMIT ?` + lock + `) RETURNING id`
 	var ids []uuid.UUID
-	// Grouped, as record is: a claim is a write, and on its own its commit's fsync.
-	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
+	// A claim is a write: grouped on SQLite, as record is.
+	err := o.writeTx(ctx, func(ctx context.Context) error {
 		ids = nil
 		return o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error
 	})
@@ -153,6 +153,18 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 		out = append(out, claimed{delivery: d, channel: chByID[d.ChannelID], payload: evByID[d.EventID]})
 	}
 	return out, nil
+}
+
+// writeTx runs a worker's write. On SQLite, where every commit is an fsync on the
+// one connection, behind the inbound batches, it joins a group commit. PostgreSQL
+// already merges concurrent commits into one WAL flush, and there a record in an
+// inbound batch made the batch wait for the outbox's row locks and the outbox
+// for the batch: measured, the hot-receiver path fell from 233 to 95-134 req/s.
+func (o *Outbox) writeTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if o.db.Dialect() == database.SQLite {
+		return o.db.InGroupTx(ctx, fn)
+	}
+	return o.db.InTx(ctx, fn)
 }
 
 // attempt makes one attempt of a claimed delivery, renewing the lease while it runs,

@@ -85,7 +85,7 @@ func (s *Store) silenceOne(ctx context.Context, id uuid.UUID, now time.Time) (bo
 		var row receiverRow
 		q := s.db.Conn(ctx).Where("id = ?", id).Where(dueForSilence, now, true)
 		if s.db.Dialect() == database.Postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+			q = q.Clauses(clause.Locking{Strength: database.LockStrength, Options: "SKIP LOCKED"})
 		}
 		res := q.Limit(1).Find(&row)
 		if res.Error != nil {

@@ -206,7 +206,7 @@ func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, e
 	// Every delivery to a fixed service runs this, so it skips gorm (database.QueryRow).
 	q := lockServiceSQL
 	if s.db.Dialect() == database.Postgres {
-		q += " FOR UPDATE"
+		q += " FOR " + database.LockStrength
 	}
 	var row serviceRow
 	err := s.db.QueryRow(ctx, q, id, orgID).Scan(&row.ID, &row.OrgID, &row.Name, &row.NameKey, &row.Description,
