@@ -105,7 +105,7 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 	now := o.clock()
 	lock := ""
 	if o.db.Dialect() == database.Postgres {
-		lock = " FOR UPDATE OF d SKIP LOCKED"
+		lock = " FOR " + database.LockStrength + " OF d SKIP LOCKED"
 	}
 	q := `UPDATE notify_deliveries SET lease_until = ?, leased_by = ? WHERE id IN (
 		SELECT d.id FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id
@@ -235,10 +235,10 @@ func retryAfterApplies(code int) bool {
 // The delivery changes only while this worker still holds the lease.
 func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 	d, ch := j.delivery, j.channel
-	// Grouped: the record shares its commit, and so its fsync, with the inbound
-	// deliveries and the other records of the moment. It may run twice (see
-	// InGroupTx); everything it writes is computed inside.
-	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
+	// On SQLite the record shares its commit, and so its fsync, with the inbound
+	// deliveries of the moment (see writeTx). It may run twice; everything it
+	// writes is computed inside.
+	err := o.writeTx(ctx, func(ctx context.Context) error {
 		conn := o.db.Conn(ctx)
 		if err := conn.Create(&attemptRow{
 			ID: uuid.Must(uuid.NewV7()), DeliveryID: d.ID, At: a.At.UTC().Truncate(time.Microsecond), StatusCode: a.StatusCode,
@@ -289,6 +289,16 @@ func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 // to or when the streak has lasted DisableAfter.
 func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attempt, now time.Time, disable string) error {
 	conn := o.db.Conn(ctx)
+	// Most attempts succeed on a channel that is not failing and change nothing: they
+	// read it without a lock. Every record of a busy channel took its row lock
+	// before, and so the attempts of one channel were recorded one at a time.
+	var seen channelRow
+	if err := conn.Select("failing_since, enabled").Where("id = ?", channelID).Take(&seen).Error; err != nil {
+		return fmt.Errorf("reading channel: %w", err)
+	}
+	if a.Succeeded() && seen.FailingSince == nil {
+		return nil
+	}
 	var ch channelRow
 	if err := o.db.ForUpdate(conn).Where("id = ?", channelID).Take(&ch).Error; err != nil {
 		return fmt.Errorf("reading channel: %w", err)
