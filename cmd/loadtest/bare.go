@@ -57,10 +57,13 @@ func startBare(tokens []string) (*bareServer, error) {
 	return b, nil
 }
 
-func (b *bareServer) close() {
+func (b *bareServer) close() { shutdown(b.srv) }
+
+// shutdown stops a server of the load command, giving its requests 5 s to finish.
+func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = b.srv.Shutdown(ctx)
+	_ = srv.Shutdown(ctx)
 }
 
 // sink receives the gateway's outbound webhooks on loopback and counts them.
@@ -85,8 +88,4 @@ func startSink() (*sink, error) {
 	return s, nil
 }
 
-func (s *sink) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = s.srv.Shutdown(ctx)
-}
+func (s *sink) close() { shutdown(s.srv) }
