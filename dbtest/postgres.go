@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for admin statements
@@ -56,6 +58,32 @@ func startCluster() (*cluster, error) {
 		c := &cluster{admin: u}
 		return c, c.prepareTemplate()
 	}
+	c, err := initCluster()
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			c.stop()
+			return nil, err
+		}
+		if lastErr = c.start(port); lastErr != nil {
+			continue
+		}
+		if err := c.prepareTemplate(); err != nil {
+			c.stop()
+			return nil, err
+		}
+		return c, nil
+	}
+	c.stop()
+	return nil, lastErr
+}
+
+// initCluster makes a fresh data folder with initdb, as the postgres user when root.
+func initCluster() (*cluster, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -81,34 +109,85 @@ func startCluster() (*cluster, error) {
 			return nil, err
 		}
 	}
-	data := filepath.Join(c.dir, "data")
-	if out, err := c.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"); err != nil {
+	if out, err := c.run("initdb", "-D", filepath.Join(c.dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"); err != nil {
 		c.stop()
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		port, err := freePort()
+	return c, nil
+}
+
+// start runs the server on port and points admin at it.
+func (c *cluster) start(port int) error {
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400", port, c.dir)
+	out, err := c.run("pg_ctl", "start", "-w", "-t", "60", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "server.log"), "-o", opts)
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
+	}
+	c.admin = &url.URL{Scheme: "postgres", User: url.User("postgres"), Host: fmt.Sprintf("127.0.0.1:%d", port), Path: "/postgres", RawQuery: "sslmode=disable"}
+	return nil
+}
+
+// Stoppable is a PostgreSQL server of one test's own, which the test stops and
+// starts again on the same port: for what a gateway does while its database is gone.
+type Stoppable struct {
+	c    *cluster
+	port int
+}
+
+// NewStoppable starts a server for t, removed when t ends. Its port is below the
+// ephemeral range: a client retrying against a stopped server on an ephemeral port
+// can be given that very port for its own end, and then the server cannot bind it.
+func NewStoppable(t testing.TB) *Stoppable {
+	t.Helper()
+	c, err := initCluster()
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Cleanup(c.stop)
+	for attempt := 0; attempt < 20; attempt++ {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			c.stop()
-			return nil, err
-		}
-		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400", port, c.dir)
-		out, err := c.run("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", filepath.Join(c.dir, "server.log"), "-o", opts)
-		if err != nil {
-			log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
-			lastErr = fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 			continue
 		}
-		c.admin = &url.URL{Scheme: "postgres", User: url.User("postgres"), Host: fmt.Sprintf("127.0.0.1:%d", port), Path: "/postgres", RawQuery: "sslmode=disable"}
-		if err := c.prepareTemplate(); err != nil {
-			c.stop()
-			return nil, err
+		_ = l.Close()
+		if err := c.start(port); err != nil {
+			continue
 		}
-		return c, nil
+		if err := c.prepareTemplate(); err != nil {
+			t.Fatal(err)
+		}
+		return &Stoppable{c: c, port: port}
 	}
-	c.stop()
-	return nil, lastErr
+	t.Fatal("no port below the ephemeral range took the server")
+	return nil
+}
+
+// URL creates a fresh migrated database on the server and returns its URL.
+func (s *Stoppable) URL(t testing.TB) string {
+	t.Helper()
+	u, _, err := s.c.newDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Stop shuts the server down (fast: open connections are cut) and waits for it.
+func (s *Stoppable) Stop(t testing.TB) {
+	t.Helper()
+	if out, err := s.c.run("pg_ctl", "stop", "-m", "fast", "-w", "-D", filepath.Join(s.c.dir, "data")); err != nil {
+		t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+// Start starts the stopped server again on its port.
+func (s *Stoppable) Start(t testing.TB) {
+	t.Helper()
+	if err := s.c.start(s.port); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // prepareTemplate migrates one database that every test database is copied from, so
