@@ -153,7 +153,9 @@ func (r deliveryRow) unverified() bool {
 // more rows per part, plus what arrives between two passes. The readers never see
 // them: every query of the log reads through keptLog, which is exactly the newest
 // KeepDeliveries and the newest KeepUnverified, as if each delivery had pruned.
-const pruneEvery = 16
+// As many as the log keeps: a prune's DELETE reads the kept rows each time, so on
+// SQLite's one writer pruning after 16 cost 7 % of the unchanged path's throughput.
+const pruneEvery = KeepDeliveries
 
 // maxPrunesPerPass bounds one PruneLogs transaction; what is left waits for the next.
 const maxPrunesPerPass = 256
