@@ -44,7 +44,8 @@ type tokenSet struct {
 	// makes there (receive compares it with the cached row and starts again on a
 	// difference). A disabled, rotated or edited receiver is never served from the
 	// cache, on any instance.
-	configs map[string]active
+	configs    map[string]active
+	configsGen uint64 // the generation of every entry in configs
 
 	loading sync.Mutex // one reload at a time
 }
@@ -117,12 +118,17 @@ func (t *tokenSet) config(hash string) (active, bool, uint64) {
 	gen := t.generation()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.dropStaleLocked(gen)
 	a, ok := t.configs[hash]
-	if ok && a.gen != gen {
-		delete(t.configs, hash)
-		return active{}, false, gen
-	}
 	return a, ok, gen
+}
+
+// dropStaleLocked empties the cache once the generation has moved on, so the
+// receivers (and decrypted secrets) of an older one do not linger in memory.
+func (t *tokenSet) dropStaleLocked(gen uint64) {
+	if t.configsGen != gen {
+		t.configs, t.configsGen = nil, gen
+	}
 }
 
 // remember caches a receiver read at generation gen, unless a change since made
@@ -136,6 +142,7 @@ func (t *tokenSet) remember(hash string, a active, gen uint64) active {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.dropStaleLocked(gen)
 	if t.configs == nil {
 		t.configs = map[string]active{}
 	}
