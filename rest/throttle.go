@@ -84,7 +84,7 @@ func (t *Throttle) Blocked(addr string, now time.Time) (bool, time.Duration) {
 	if t == nil {
 		return false, 0
 	}
-	tokens := t.bucket(addr, now).TokensAt(now)
+	tokens := t.tokens(addr, now)
 	if tokens >= 1 {
 		return false, 0
 	}
@@ -104,7 +104,21 @@ func (t *Throttle) SetHeaders(h http.Header, addr string, now time.Time) {
 	if t == nil {
 		return
 	}
-	SetRateLimitHeaders(h, t.burst, t.bucket(addr, now).TokensAt(now), float64(t.perSecond))
+	SetRateLimitHeaders(h, t.burst, t.tokens(addr, now), float64(t.perSecond))
+}
+
+// tokens is what addr's bucket holds now, without making one: an address that has
+// not failed has a full bucket, and reading it must not fill the map with every
+// address that merely sends.
+func (t *Throttle) tokens(addr string, now time.Time) float64 {
+	key := AddressKey(addr)
+	t.mu.Lock()
+	b, ok := t.buckets[key]
+	t.mu.Unlock()
+	if !ok {
+		return float64(t.burst)
+	}
+	return b.TokensAt(now)
 }
 
 // SetRateLimitHeaders writes the state of a token bucket of burst tokens refilling at
