@@ -453,7 +453,7 @@ func (o *Outbox) CreateChannel(ctx context.Context, orgID uuid.UUID, in CreateIn
 	now := o.clock()
 	row := channelRow{
 		ID: uuid.Must(uuid.NewV7()), OrgID: orgID, Name: in.Name, Type: in.Type, URL: in.URL,
-		EventTypes: mustJSON(orEmpty(in.EventTypes)), ServiceIDs: mustJSON(orEmptyIDs(in.ServiceIDs)),
+		EventTypes: mustJSON(orEmpty(in.EventTypes)), ServiceIDs: mustJSON(orEmpty(in.ServiceIDs)),
 		Recipients: mustJSON(orEmpty(in.Recipients)), Sealed: o.seal(sc),
 		Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: now, UpdatedAt: now,
 	}
@@ -476,16 +476,10 @@ func (o *Outbox) CreateChannel(ctx context.Context, orgID uuid.UUID, in CreateIn
 	return ch, nil
 }
 
-func orEmpty(s []string) []string {
+// orEmpty stores an empty list as [] rather than null.
+func orEmpty[T any](s []T) []T {
 	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func orEmptyIDs(s []uuid.UUID) []uuid.UUID {
-	if s == nil {
-		return []uuid.UUID{}
+		return []T{}
 	}
 	return s
 }
@@ -542,84 +536,100 @@ func (o *Outbox) ListChannels(ctx context.Context, orgID uuid.UUID, page rest.Pa
 
 // UpdateChannel changes a channel. Enabling a channel clears its disabled reason and
 // its failure count, so the five-day rule counts afresh.
+//
+// The new target is checked before the transaction: the address rule resolves the
+// URL's host, and a DNS lookup must not hold SQLite's one writer, which every
+// inbound delivery waits for. The transaction then takes the row and refuses the
+// update (409) if the channel changed since it was read.
 func (o *Outbox) UpdateChannel(ctx context.Context, orgID, id uuid.UUID, in UpdateInput) (Channel, error) {
 	if err := in.Validate(); err != nil {
 		return Channel{}, err
 	}
-	var out Channel
-	err := o.db.InTx(ctx, func(ctx context.Context) error {
-		row, err := o.channelRow(ctx, orgID, id, true)
+	read, err := o.channelRow(ctx, orgID, id, false)
+	if err != nil {
+		return Channel{}, err
+	}
+	row, sc, err := o.applyUpdate(read, in)
+	if err != nil {
+		return Channel{}, err
+	}
+	n, err := o.notifier(row.Type)
+	if err != nil {
+		return Channel{}, err
+	}
+	t, err := o.target(row, o.clock())
+	if err != nil {
+		return Channel{}, err
+	}
+	if err := o.checkTarget(ctx, n, t); err != nil {
+		return Channel{}, err
+	}
+	err = o.db.InTx(ctx, func(ctx context.Context) error {
+		locked, err := o.channelRow(ctx, orgID, id, true)
 		if err != nil {
 			return err
 		}
-		sc, err := o.open(row)
-		if err != nil {
-			return err
+		if !locked.UpdatedAt.Equal(read.UpdatedAt) {
+			return apierr.New(apierr.CodeConflict, "the channel changed while this update was checked; read it again and retry")
 		}
-		if in.Name != nil {
-			row.Name = *in.Name
-		}
-		if in.URL != nil {
-			row.URL = *in.URL
-		}
-		if in.EventTypes != nil {
-			row.EventTypes = mustJSON(orEmpty(*in.EventTypes))
-		}
-		if in.ServiceIDs != nil {
-			row.ServiceIDs = mustJSON(orEmptyIDs(*in.ServiceIDs))
-		}
-		if in.Recipients != nil {
-			row.Recipients = mustJSON(orEmpty(*in.Recipients))
-		}
-		if in.Headers != nil {
-			sc.Headers = *in.Headers
-		}
-		if in.RoutingKey != nil {
-			sc.RoutingKey = strings.TrimSpace(*in.RoutingKey)
-		}
-		if in.RetrySchedule.Set {
-			row.RetrySchedule = nil
-			if in.RetrySchedule.Value != nil {
-				s := mustJSON(*in.RetrySchedule.Value)
-				row.RetrySchedule = &s
-			}
-		}
-		if in.Enabled != nil {
-			if *in.Enabled && !row.Enabled {
-				row.DisabledReason, row.FailingSince = "", nil
-			}
-			if *in.Enabled {
-				row.FailingSince = nil
-			}
-			row.Enabled = *in.Enabled
-		}
-		row.Sealed = o.seal(sc)
-		now := o.clock()
-		row.UpdatedAt = now
-		n, err := o.notifier(row.Type)
-		if err != nil {
-			return err
-		}
-		t, err := o.target(row, now)
-		if err != nil {
-			return err
-		}
-		if err := o.checkTarget(ctx, n, t); err != nil {
-			return err
-		}
+		row.UpdatedAt = o.clock()
 		if err := o.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
 			return fmt.Errorf("updating channel: %w", err)
 		}
-		out = row.toChannel(sc.Headers)
 		return nil
 	})
 	if err != nil {
 		return Channel{}, err
 	}
+	out := row.toChannel(sc.Headers)
 	if out.Enabled {
 		o.Wake()
 	}
 	return out, nil
+}
+
+// applyUpdate returns row with in applied, and its sealed configuration.
+func (o *Outbox) applyUpdate(row channelRow, in UpdateInput) (channelRow, sealedConfig, error) {
+	sc, err := o.open(row)
+	if err != nil {
+		return row, sc, err
+	}
+	if in.Name != nil {
+		row.Name = *in.Name
+	}
+	if in.URL != nil {
+		row.URL = *in.URL
+	}
+	if in.EventTypes != nil {
+		row.EventTypes = mustJSON(orEmpty(*in.EventTypes))
+	}
+	if in.ServiceIDs != nil {
+		row.ServiceIDs = mustJSON(orEmpty(*in.ServiceIDs))
+	}
+	if in.Recipients != nil {
+		row.Recipients = mustJSON(orEmpty(*in.Recipients))
+	}
+	if in.Headers != nil {
+		sc.Headers = *in.Headers
+	}
+	if in.RoutingKey != nil {
+		sc.RoutingKey = strings.TrimSpace(*in.RoutingKey)
+	}
+	if in.RetrySchedule.Set {
+		row.RetrySchedule = nil
+		if in.RetrySchedule.Value != nil {
+			s := mustJSON(*in.RetrySchedule.Value)
+			row.RetrySchedule = &s
+		}
+	}
+	if in.Enabled != nil {
+		if *in.Enabled {
+			row.DisabledReason, row.FailingSince = "", nil
+		}
+		row.Enabled = *in.Enabled
+	}
+	row.Sealed = o.seal(sc)
+	return row, sc, nil
 }
 
 // DeleteChannel removes a channel with its deliveries and their attempts.
