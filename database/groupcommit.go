@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,7 +243,12 @@ func (g *groupCommit) run(batch []*groupJob) {
 	results := make([]error, len(batch))
 	hooks := make([]*afterCommit, len(batch))
 	err := g.pass(batch, results, hooks, false)
-	if errors.Is(err, errFunctionFailed) {
+	// A store that is gone fails the whole batch: a second pass would only keep the
+	// callers waiting for another deadline before the same 503.
+	if errors.Is(err, errFunctionFailed) && IsUnavailable(err) {
+		g.failed.Add(1)
+		err = errors.Unwrap(err)
+	} else if errors.Is(err, errFunctionFailed) {
 		clear(results)
 		clear(hooks)
 		err = g.pass(batch, results, hooks, true)
@@ -262,8 +266,15 @@ func (g *groupCommit) run(batch []*groupJob) {
 	}
 }
 
-// errFunctionFailed ends a pass without savepoints in which a function failed.
+// errFunctionFailed ends a pass without savepoints in which a function failed; the
+// functionFailed that carries it unwraps to the function's error.
 var errFunctionFailed = errors.New("a function of the batch failed")
+
+type functionFailed struct{ err error }
+
+func (f *functionFailed) Error() string        { return errFunctionFailed.Error() + ": " + f.err.Error() }
+func (f *functionFailed) Is(target error) bool { return target == errFunctionFailed }
+func (f *functionFailed) Unwrap() error        { return f.err }
 
 // pass runs the batch in one transaction and commits it. It sets results[i] for a
 // function that failed or whose caller left, hooks[i] for one that ran, and returns
@@ -285,7 +296,9 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 			results[i] = err // the caller left before its turn: nothing was written
 			continue
 		}
-		sp := "d" + strconv.Itoa(i)
+		// One name for every savepoint: ROLLBACK TO goes to the newest of a name,
+		// this function's, and one text is one cached statement, not 64.
+		const sp = "d"
 		if savepoints {
 			if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
 				return g.abort(tx, fmt.Errorf("opening a savepoint: %w", err))
@@ -297,7 +310,7 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 			results[i] = err
 			if !savepoints {
 				_ = tx.Rollback().Error // not a failed batch: the second pass decides
-				return errFunctionFailed
+				return &functionFailed{err}
 			}
 			if rbErr := tx.Exec("ROLLBACK TO SAVEPOINT " + sp).Error; rbErr != nil {
 				return g.abort(tx, fmt.Errorf("rolling back to a savepoint after %v: %w", err, rbErr))

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -213,6 +214,34 @@ func TestGroupCommit(t *testing.T) {
 					if seen[caller] != want {
 						t.Fatalf("caller %d's hook saw %d committed rows, want %d: it ran before its commit", caller, seen[caller], want)
 					}
+				}
+			})
+
+			t.Run("a caller that finds the store unavailable fails its batch at once, with no second pass", func(t *testing.T) {
+				db := openGrouped(t, d, database.GroupCommitOptions{Workers: 1})
+				var runs atomic.Int64
+				write := func(caller int) func(ctx context.Context) error {
+					return func(ctx context.Context) error {
+						runs.Add(1)
+						return db.Conn(ctx).Exec(`INSERT INTO gc_rows (id, caller) VALUES (?, ?)`, caller, caller).Error
+					}
+				}
+				gone := func(ctx context.Context) error { runs.Add(1); return driver.ErrBadConn }
+				errs := batchOf(t, db, nil, write(0), []func(ctx context.Context) error{gone, write(1), write(2)})
+				if errs[0] != nil {
+					t.Fatalf("caller 0, alone in its batch: %v", errs[0])
+				}
+				for i, err := range errs[1:] {
+					if !database.IsUnavailable(err) {
+						t.Fatalf("caller %d: err = %v, want the store's unavailability", i+1, err)
+					}
+				}
+				if got := countRows(t, db, "gc_rows"); got != 1 {
+					t.Fatalf("rows = %d, want only caller 0's", got)
+				}
+				// Caller 0, then at most the three of the second batch once each.
+				if n := runs.Load(); n > 4 {
+					t.Fatalf("functions ran %d times, want at most 4: the batch ran a second pass", n)
 				}
 			})
 

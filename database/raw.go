@@ -15,15 +15,21 @@ import (
 // numbered. Arguments and scan targets are what database/sql takes, as with gorm's
 // Raw, so a value is stored the same way whichever path wrote it.
 
+// Both run under the context of the transaction ctx carries, as gorm's statements
+// do: inside a group commit that is the batch's, whose deadline bounds them, not
+// the caller's (which the batch detaches from cancellation).
+
 // Exec runs a statement that returns no rows.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.Conn(ctx).Statement.ConnPool.ExecContext(ctx, db.rebind(query), args...)
+	c := db.Conn(ctx)
+	return c.Statement.ConnPool.ExecContext(c.Statement.Context, db.rebind(query), args...)
 }
 
 // QueryRow runs a statement that returns at most one row; Scan reports
 // sql.ErrNoRows when it returned none.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.Conn(ctx).Statement.ConnPool.QueryRowContext(ctx, db.rebind(query), args...)
+	c := db.Conn(ctx)
+	return c.Statement.ConnPool.QueryRowContext(c.Statement.Context, db.rebind(query), args...)
 }
 
 // rebound caches each query's PostgreSQL form: the texts are few and constant.

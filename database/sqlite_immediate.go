@@ -48,6 +48,8 @@ type sqliteConn interface {
 	driver.ExecerContext
 	driver.QueryerContext
 	driver.Pinger
+	driver.SessionResetter // so database/sql drops a connection the driver reports broken
+	driver.Validator
 }
 
 type immediateConn struct{ sqliteConn }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 )
 
 // The SQLite driver prepares a statement anew for every Exec and Query that is not
@@ -44,8 +45,7 @@ func newStmtCachingConn(inner sqliteConn) *stmtCachingConn {
 }
 
 // statement returns the cached statement for query, preparing it on first use. It
-// returns nil when query cannot be cached (a script of several statements is one
-// the driver re-parses anyway) or its statement is busy with open rows.
+// returns nil when that statement is busy with open rows.
 func (c *stmtCachingConn) statement(ctx context.Context, query string) (*cachedStmt, error) {
 	if cs, ok := c.stmts[query]; ok {
 		if cs.busy {
@@ -60,7 +60,7 @@ func (c *stmtCachingConn) statement(ctx context.Context, query string) (*cachedS
 	stmt, ok := prepared.(sqliteStmt)
 	if !ok {
 		_ = prepared.Close()
-		return nil, nil
+		return nil, fmt.Errorf("sqlite driver statement %T lacks the context methods", prepared)
 	}
 	if len(c.stmts) >= maxCachedStatements {
 		c.evictOne()
@@ -110,28 +110,11 @@ func (c *stmtCachingConn) QueryContext(ctx context.Context, query string, args [
 	}
 	full, ok := rows.(sqliteRows)
 	if !ok {
-		_ = rows.Close()
-		return c.sqliteConn.QueryContext(ctx, query, args)
+		_ = rows.Close() // not run again: the statement may have written
+		return nil, fmt.Errorf("sqlite driver rows %T lack the column type methods", rows)
 	}
 	cs.busy = true
 	return &cachedRows{sqliteRows: full, stmt: cs}, nil
-}
-
-// ResetSession and IsValid let database/sql drop a connection the driver reports
-// broken, as it would without the cache.
-func (c *stmtCachingConn) ResetSession(ctx context.Context) error {
-	if r, ok := c.sqliteConn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-// IsValid reports whether the driver connection can be used again.
-func (c *stmtCachingConn) IsValid() bool {
-	if v, ok := c.sqliteConn.(driver.Validator); ok {
-		return v.IsValid()
-	}
-	return true
 }
 
 // Close finalizes the cached statements before the connection they belong to.
