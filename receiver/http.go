@@ -95,8 +95,9 @@ func (h *Handler) handleIncoming(c echo.Context) error {
 	h.limiter.setHeaders(header, recv.row.ID, now)
 	if !ok {
 		c.Set(rateScopeKey, "receiver")
-		header.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", retryAfterSeconds(wait))
+		secs := rest.RetryAfterSeconds(wait)
+		header.Set("Retry-After", strconv.Itoa(secs))
+		return apierr.New(apierr.CodeRateLimited, "this receiver is over its rate limit; retry after %d seconds", secs)
 	}
 	body, tooLarge, err := readBody(c.Request(), h.maxBodyBytes)
 	if err != nil {

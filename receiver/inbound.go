@@ -351,7 +351,7 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 		if ev.logMessage != "" {
 			row.ErrorMessage = &ev.logMessage
 		}
-		// Statements: INSERT the log row (a DELETE pruning it one time in 16), and
+		// Statements: INSERT the log row (PruneLogs trims the log later), and
 		// UPDATE the receiver's heard-from fields only when it expects deliveries.
 		if err := s.insertDelivery(ctx, row); err != nil {
 			return err

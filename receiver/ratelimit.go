@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -66,9 +65,4 @@ func (l *limiter) setHeaders(h http.Header, id uuid.UUID, now time.Time) {
 		return
 	}
 	rest.SetRateLimitHeaders(h, l.burst, b.TokensAt(now), float64(l.perSecond))
-}
-
-// retryAfterSeconds rounds a wait up to whole seconds, at least one.
-func retryAfterSeconds(d time.Duration) int {
-	return int(math.Max(1, math.Ceil(d.Seconds())))
 }

@@ -92,7 +92,7 @@ func (b *eventBridge) serviceChanged(ctx context.Context, ch services.Change) er
 	if err := b.enqueue(ctx, notify.Event{Type: notify.EventPostCreated, OrgID: ch.Service.OrgID, Data: post}); err != nil {
 		return err
 	}
-	return b.slaCrossing(ctx, ch, base)
+	return b.checkSLA(ctx, ch.Service, base)
 }
 
 // postCreated is the services.PostFunc: post.created for an operator's post.
@@ -158,17 +158,12 @@ func slaState(uptime, target float64) (string, float64) {
 	return slaOK, used
 }
 
-// slaCrossing sends sla.budget_warning or sla.breached when the service's 30-day SLA
-// moves into a worse state than the one last recorded for it, once per crossing: the
-// state is kept in notify's marks, so staying breached sends nothing more, and
-// recovering and falling again sends again. It is measured at status changes, when
-// the history changes; a down interval still open counts up to now.
-func (b *eventBridge) slaCrossing(ctx context.Context, ch services.Change, base notify.EventData) error {
-	return b.checkSLA(ctx, ch.Service, base)
-}
-
-// checkSLA measures svc's 30-day SLA now and sends the event of a crossing into a
-// worse state, inside the caller's transaction.
+// checkSLA measures svc's 30-day SLA now and sends sla.budget_warning or
+// sla.breached, inside the caller's transaction, when it has moved into a worse
+// state than the one last recorded for it: once per crossing, as the state is kept
+// in notify's marks, so staying breached sends nothing more, and recovering and
+// falling again sends again. It runs at every status change (a down interval still
+// open counts up to now) and from the SLA sweep.
 func (b *eventBridge) checkSLA(ctx context.Context, svc services.Service, base notify.EventData) error {
 	target := svc.SLATarget
 	if target == nil {

@@ -436,16 +436,9 @@ func (m *Main) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		status := c.Response().Status
 		if err != nil {
-			// The error handler writes the answer after the middleware returns.
-			var he *echo.HTTPError
-			switch code := apierr.CodeOf(err); {
-			case code != "":
-				status = apierr.HTTPStatus(code)
-			case errors.As(err, &he):
-				status = he.Code
-			default:
-				status = http.StatusInternalServerError
-			}
+			// The error handler writes the answer after the middleware returns; this is
+			// the status it will write (a database outage is 503, not 500).
+			status = apierr.HTTPStatus(apierr.Translate(err, database.IsUnavailable).Code)
 		}
 		m.logger.DebugContext(c.Request().Context(), "request",
 			slog.String("method", c.Request().Method), slog.String("route", c.Path()),
