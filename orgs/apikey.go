@@ -42,9 +42,9 @@ type KeyInput struct {
 	ExpiresInDays *int       `json:"expires_in_days"`
 }
 
-// maxKeyDays bounds expires_in_days (ten years): anything longer is "never" in
+// MaxKeyDays bounds expires_in_days (ten years): anything longer is "never" in
 // practice, and the bound keeps the arithmetic far from overflow.
-const maxKeyDays = 3650
+const MaxKeyDays = 3650
 
 // Validate checks the input against the current time now.
 func (in KeyInput) Validate(now time.Time) error {
@@ -60,8 +60,8 @@ func (in KeyInput) Validate(now time.Time) error {
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		return apierr.Invalid("expires_at", "expires_at must be in the future")
 	}
-	if d := in.ExpiresInDays; d != nil && (*d < 1 || *d > maxKeyDays) {
-		return apierr.Invalid("expires_in_days", "expires_in_days must be a whole number from 1 to %d", maxKeyDays)
+	if d := in.ExpiresInDays; d != nil && (*d < 1 || *d > MaxKeyDays) {
+		return apierr.Invalid("expires_in_days", "expires_in_days must be a whole number from 1 to %d", MaxKeyDays)
 	}
 	return nil
 }

@@ -97,14 +97,12 @@ func (s *Store) silenceOne(ctx context.Context, id uuid.UUID, now time.Time) (bo
 		if err := s.db.Conn(ctx).Model(&receiverRow{}).Where("id = ?", id).Update("silenced_at", now).Error; err != nil {
 			return fmt.Errorf("marking receiver silenced: %w", err)
 		}
-		recv, err := s.activeOf(row)
-		if err != nil {
-			return err
-		}
-		_, err = s.services.Transition(ctx, services.TransitionInput{
+		// Only the incident policy is needed: building the receiver's active form
+		// would decrypt its signature secrets, and one that fails would stop the sweep.
+		_, err := s.services.Transition(ctx, services.TransitionInput{
 			OrgID: row.OrgID, ServiceID: *row.ServiceID, To: mapping.Status(row.SilenceStatus),
 			Message: silenceMessage(row, now), Source: SourceSilence, ReceiverID: &row.ID,
-			Incidents: recv.policy(),
+			Incidents: active{row: row}.policy(),
 		})
 		if err != nil {
 			return err

@@ -75,11 +75,17 @@ func parseExpiresIn(s string) (time.Duration, error) {
 		if err != nil || n < 1 {
 			return 0, fmt.Errorf("%q is not a whole number of days", s)
 		}
+		if n > orgs.MaxKeyDays {
+			return 0, fmt.Errorf("--expires-in %s is more than %d days (ten years)", s, orgs.MaxKeyDays)
+		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%q is not a positive duration such as 720h or 90d", s)
+	}
+	if d > orgs.MaxKeyDays*24*time.Hour {
+		return 0, fmt.Errorf("--expires-in %s is more than %d days (ten years)", s, orgs.MaxKeyDays)
 	}
 	return d, nil
 }
