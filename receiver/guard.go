@@ -235,10 +235,8 @@ func (h *Handler) lookup(c echo.Context, token, addr string, now time.Time) (act
 		h.failures.Fail(addr, now)
 		return active{}, errUnknownToken
 	}
-	if recv, ok, _ := h.store.tokens.config(hash); ok {
-		return recv, nil // no statement: checked against the locked row in receive
-	}
-	recv, err := h.store.activeByToken(ctx, token)
+	// Cached: no statement (see lockReceiver for how it is checked).
+	recv, err := h.store.activeByHash(ctx, hash)
 	if errors.Is(err, errUnknownToken) {
 		// Disabled, rotated or deleted through another instance since the set was
 		// loaded: forgotten, so the next request with it is answered from the set.
