@@ -222,9 +222,12 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	hooks := &afterCommit{}
+	hooks, rows := &afterCommit{}, &pendingRows{}
 	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), hooksKey{}, hooks))
+		if err := fn(withTx(ctx, tx, hooks, rows, txMemo{})); err != nil {
+			return err
+		}
+		return rows.flush(tx)
 	})
 	if err == nil {
 		for _, f := range hooks.funcs {
@@ -232,6 +235,15 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 	}
 	return err
+}
+
+// withTx returns ctx carrying tx, the AfterCommit hooks to run once it commits, the
+// rows InsertLater queues for it and what Memo read in it.
+func withTx(ctx context.Context, tx *gorm.DB, hooks *afterCommit, rows *pendingRows, memo txMemo) context.Context {
+	ctx = context.WithValue(ctx, txKey{}, tx)
+	ctx = context.WithValue(ctx, hooksKey{}, hooks)
+	ctx = context.WithValue(ctx, pendingKey{}, rows)
+	return context.WithValue(ctx, memoKey{}, memo)
 }
 
 type hooksKey struct{}

@@ -291,6 +291,8 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 		return fmt.Errorf("beginning a group transaction: %w", tx.Error)
 	}
 	ok := 0
+	batchRows := &pendingRows{} // InsertLater's rows of a pass without savepoints
+	memo := txMemo{}            // Memo's reads, shared by the pass's functions
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err // the caller left before its turn: nothing was written
@@ -305,8 +307,15 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 			}
 		}
 		hooks[i] = &afterCommit{}
-		fnCtx := context.WithValue(context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx), hooksKey{}, hooks[i])
-		if err := runGuarded(fnCtx, j.fn); err != nil {
+		rows := batchRows
+		if savepoints {
+			rows = &pendingRows{} // flushed before the savepoint is left, so it fails alone
+		}
+		err := runGuarded(withTx(context.WithoutCancel(j.ctx), tx, hooks[i], rows, memo), j.fn)
+		if err == nil && savepoints {
+			err = rows.flush(tx)
+		}
+		if err != nil {
 			results[i] = err
 			if !savepoints {
 				_ = tx.Rollback().Error // not a failed batch: the second pass decides
@@ -315,6 +324,7 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 			if rbErr := tx.Exec("ROLLBACK TO SAVEPOINT " + sp).Error; rbErr != nil {
 				return g.abort(tx, fmt.Errorf("rolling back to a savepoint after %v: %w", err, rbErr))
 			}
+			clear(memo) // it may hold what the rolled-back function wrote
 			continue
 		}
 		ok++
@@ -322,6 +332,11 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 	if ok == 0 {
 		_ = tx.Rollback().Error
 		return nil
+	}
+	if err := batchRows.flush(tx); err != nil {
+		// Whose row failed is not known here: the pass with savepoints finds out.
+		_ = tx.Rollback().Error
+		return &functionFailed{err}
 	}
 	if fn := g.opts.BeforeCommitFunc; fn != nil {
 		if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {

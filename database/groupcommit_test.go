@@ -47,8 +47,8 @@ func countRows(t *testing.T, db *database.DB, table string) int64 {
 }
 
 // batchOf runs first, which waits for release, and then, once first is running and
-// every other caller is queued behind it, the others, which the one worker then
-// commits as one batch. It returns each caller's error, first's at index 0.
+// every other caller is queued behind it in the order given, the others, which the
+// one worker then commits as one batch. It returns each caller's error, first's at index 0.
 // answered, when not nil, counts the callers that have returned.
 func batchOf(t *testing.T, db *database.DB, answered *atomic.Int64, first func(ctx context.Context) error, others []func(ctx context.Context) error) []error {
 	t.Helper()
@@ -77,6 +77,9 @@ func batchOf(t *testing.T, db *database.DB, answered *atomic.Int64, first func(c
 				answered.Add(1)
 			}
 		}()
+		for db.GroupCommitStats().Waiting < int64(i+2) {
+			time.Sleep(time.Millisecond) // queued in order, so the batch runs them in order
+		}
 	}
 	for db.GroupCommitStats().Waiting < int64(len(others)+1) {
 		time.Sleep(time.Millisecond) // until every caller is queued: a condition, not a duration
@@ -154,8 +157,7 @@ func TestGroupCommit(t *testing.T) {
 					write(3),
 					func(ctx context.Context) error {
 						// A real SQL error, which aborts a PostgreSQL transaction. It collides
-						// with caller 0, committed in the batch before: the others of this
-						// batch queue concurrently, so their order is not known.
+						// with caller 0, committed in the batch before.
 						return db.Conn(ctx).Exec(`INSERT INTO gc_rows (id, caller) VALUES (?, ?)`, 40, 0).Error
 					},
 					func(ctx context.Context) error { panic("a bug in one delivery") },

@@ -363,7 +363,7 @@ func (s *Store) addUpdate(ctx context.Context, incidentID uuid.UUID, kind, statu
 		st := string(*serviceStatus)
 		row.ServiceStatus = &st
 	}
-	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
+	if err := s.db.InsertLater(ctx, &row); err != nil {
 		return fmt.Errorf("writing incident timeline entry: %w", err)
 	}
 	return s.emit(ctx, incidentID, kind, serviceStatus, message, at)

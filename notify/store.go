@@ -230,13 +230,13 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	}
 	ev.Data.OccurredAt = ev.Data.OccurredAt.UTC()
 	// Statements, in the change's transaction: SELECT the organization's channels, and
-	// only when one wants the event INSERT it and its deliveries. An event no channel
+	// only when one wants the event queue it and its deliveries for the transaction's
+	// multi-row INSERTs (database.InsertLater). An event no channel
 	// wants is never read again (deliveries are what workers and the log read), so an
 	// organization without channels pays one SELECT per event and keeps no rows.
-	conn := o.db.Conn(ctx)
-	var chans []channelRow
-	if err := conn.Select("id, type, event_types, service_ids").Where("org_id = ? AND enabled = ?", ev.OrgID, true).Find(&chans).Error; err != nil {
-		return fmt.Errorf("reading channels: %w", err)
+	chans, err := o.enabledChannels(ctx, ev.OrgID)
+	if err != nil {
+		return err
 	}
 	var rows []deliveryRow
 	for _, c := range chans {
@@ -258,14 +258,40 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("encoding event: %w", err)
 	}
-	if err := conn.Create(&eventRow{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, Payload: string(payload), CreatedAt: now}).Error; err != nil {
+	// The event first: its deliveries' foreign key names it.
+	if err := o.db.InsertLater(ctx, &eventRow{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, Payload: string(payload), CreatedAt: now}); err != nil {
 		return fmt.Errorf("writing event to the outbox: %w", err)
 	}
-	if err := conn.Create(&rows).Error; err != nil {
-		return fmt.Errorf("writing deliveries: %w", err)
+	for i := range rows {
+		if err := o.db.InsertLater(ctx, &rows[i]); err != nil {
+			return fmt.Errorf("writing deliveries: %w", err)
+		}
 	}
 	database.AfterCommit(ctx, o.Wake)
 	return nil
+}
+
+// channelsMemo keys an organization's enabled channels in a transaction's memo.
+type channelsMemo struct{ orgID uuid.UUID }
+
+// enabledChannels reads what Enqueue needs of orgID's enabled channels, once per
+// transaction: a change enqueues two or three events, and a group commit holds many
+// changes, each of which read the same rows again (database.Memo). Every write of
+// those rows calls forgetChannels.
+func (o *Outbox) enabledChannels(ctx context.Context, orgID uuid.UUID) ([]channelRow, error) {
+	return database.Memo(ctx, channelsMemo{orgID}, func() ([]channelRow, error) {
+		var chans []channelRow
+		err := o.db.Conn(ctx).Select("id, type, event_types, service_ids").Where("org_id = ? AND enabled = ?", orgID, true).Find(&chans).Error
+		if err != nil {
+			return nil, fmt.Errorf("reading channels: %w", err)
+		}
+		return chans, nil
+	})
+}
+
+// forgetChannels drops what enabledChannels read of orgID in ctx's transaction.
+func forgetChannels(ctx context.Context, orgID uuid.UUID) {
+	database.ForgetMemo(ctx, channelsMemo{orgID})
 }
 
 // accepter is implemented by notifiers that only mean something for some event
@@ -471,6 +497,7 @@ func (o *Outbox) CreateChannel(ctx context.Context, orgID uuid.UUID, in CreateIn
 	if err := o.db.Conn(ctx).Create(&row).Error; err != nil {
 		return Channel{}, fmt.Errorf("creating channel: %w", err)
 	}
+	forgetChannels(ctx, orgID)
 	ch := row.toChannel(sc.Headers)
 	ch.Secret = secret
 	return ch, nil
@@ -576,6 +603,7 @@ func (o *Outbox) UpdateChannel(ctx context.Context, orgID, id uuid.UUID, in Upda
 		if err := o.db.Conn(ctx).Select("*").Save(&row).Error; err != nil {
 			return fmt.Errorf("updating channel: %w", err)
 		}
+		forgetChannels(ctx, orgID)
 		return nil
 	})
 	if err != nil {
@@ -641,6 +669,7 @@ func (o *Outbox) DeleteChannel(ctx context.Context, orgID, id uuid.UUID) error {
 	if res.RowsAffected == 0 {
 		return errChannelNotFound
 	}
+	forgetChannels(ctx, orgID)
 	return nil
 }
 

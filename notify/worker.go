@@ -324,6 +324,7 @@ func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attemp
 	if err := conn.Model(&channelRow{}).Where("id = ?", ch.ID).Updates(changes).Error; err != nil {
 		return fmt.Errorf("updating channel: %w", err)
 	}
+	forgetChannels(ctx, ch.OrgID)
 	if disable == "" || !ch.Enabled {
 		return nil
 	}

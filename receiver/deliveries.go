@@ -107,12 +107,6 @@ type deliveryRow struct {
 
 func (deliveryRow) TableName() string { return "deliveries" }
 
-// insertDeliverySQL writes every column of deliveryRow, in its order.
-const insertDeliverySQL = `INSERT INTO deliveries (id, receiver_id, received_at, source_ip, result, reason, error_code,
-	error_message, raw_status, mapped_status, previous_status, new_status, service_id, event_id, payload,
-	payload_truncated, headers, items, replay_of, query, payload_lossy)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
 func (r deliveryRow) toDelivery() Delivery {
 	d := Delivery{
 		ID: r.ID, ReceivedAt: r.ReceivedAt.UTC(), SourceIP: r.SourceIP, Result: r.Result, Reason: r.Reason,
@@ -223,12 +217,8 @@ func (p *pruneCounter) giveBack(keys []pruneKey) {
 // insertDelivery writes one log row (statement: INSERT); once it commits, it counts
 // towards its part's next prune.
 func (s *Store) insertDelivery(ctx context.Context, row deliveryRow) error {
-	// Every delivery runs this, so it skips gorm (database.Exec).
-	_, err := s.db.Exec(ctx, insertDeliverySQL, row.ID, row.ReceiverID, row.ReceivedAt, row.SourceIP, row.Result,
-		row.Reason, row.ErrorCode, row.ErrorMessage, row.RawStatus, row.MappedStatus, row.PreviousStatus, row.NewStatus,
-		row.ServiceID, row.EventID, row.Payload, row.PayloadTruncated, row.Headers, row.Items, row.ReplayOf, row.Query,
-		row.PayloadLossy)
-	if err != nil {
+	// Every delivery runs this: a group commit writes its batch's rows in one INSERT.
+	if err := s.db.InsertLater(ctx, &row); err != nil {
 		return fmt.Errorf("writing delivery log: %w", err)
 	}
 	database.AfterCommit(ctx, func() { s.prunes.count(pruneKey{row.ReceiverID, row.unverified()}) })

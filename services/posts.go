@@ -124,7 +124,7 @@ func changeTitle(name string, to mapping.Status) string {
 }
 
 func (s *Store) insertPost(ctx context.Context, row postRow) error {
-	if err := s.db.Conn(ctx).Create(&row).Error; err != nil {
+	if err := s.db.InsertLater(ctx, &row); err != nil {
 		return fmt.Errorf("writing status-page post: %w", err)
 	}
 	return nil
