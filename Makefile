@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: help run build test lint bench fuzz loadtest
+.PHONY: help run build test lint bench fuzz loadtest soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ lint: ## go vet and gofmt
 
 loadtest: ## measure the inbound path against a bare Echo + gjson handler (LOADFLAGS="-duration 10s -rounds 3 -database-url postgres://...")
 	$(GO) run ./cmd/loadtest $(LOADFLAGS)
+
+soak: ## the crash and outage tests at full length: 10 kills during a burst, a 20 s database outage (both stores)
+	STATUSGATE_TEST_CRASH_ROUNDS=10 STATUSGATE_TEST_OUTAGE=20s $(GO) test -count=1 -timeout 30m -v -run '^(TestKillDuringBurstLosesNothing|TestDatabaseOutageUnderLoad)$$' ./cmd/statusgate
 
 bench: ## run the benchmarks (inbound path, extraction, SLA)
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,8 +82,33 @@ type processedAnswer struct {
 	deliveryID, serviceID, newStatus string
 }
 
-// crashRounds is how many times TestKillDuringBurstLosesNothing kills the gateway.
-const crashRounds = 3
+// soakInt and soakDuration read a knob of the crash and outage tests from the
+// environment: `make soak` runs them longer than CI's defaults.
+func soakInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
+func soakDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a duration such as 20s", name, v)
+	}
+	return d
+}
 
 // Killing the gateway in the middle of a burst of status changes must leave no change
 // without its history row, post and incident update, and lose no change a sender was
@@ -111,7 +137,8 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 			)
 			// Several kills on one database: each restart recovers what the last
 			// kill left, and group commit is killed mid-batch more than once.
-			for round := range crashRounds {
+			// How many times the gateway is killed (3 in CI, 10 under make soak).
+			for round := range soakInt(t, "STATUSGATE_TEST_CRASH_ROUNDS", 3) {
 				if round > 0 {
 					gw = startProcess(t, dbURL, dataDir)
 				}
