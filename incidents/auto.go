@@ -214,19 +214,21 @@ func (s *Store) openAutoIncident(ctx context.Context, orgID, serviceID uuid.UUID
 		return row, fmt.Errorf("opening incident: %w", err)
 	}
 	msg := orSentence(message, fmt.Sprintf("%s is %s.", name, status))
-	return row, s.addUpdate(ctx, row.ID, KindOpened, row.Status, &status, msg, since)
+	return row, s.addUpdateOf(ctx, row, KindOpened, &status, msg, since)
 }
 
 // resolveAuto resolves an automatic incident as of at: the moment its service became
 // operational.
 func (s *Store) resolveAuto(ctx context.Context, inc incidentRow, at time.Time, message string, now time.Time) error {
+	duration := durationSeconds(inc.StartedAt, at)
 	if err := s.touch(ctx, inc.ID, map[string]any{
-		"status": StatusResolved, "resolved_at": at, "duration_seconds": durationSeconds(inc.StartedAt, at),
+		"status": StatusResolved, "resolved_at": at, "duration_seconds": duration,
 	}, now); err != nil {
 		return err
 	}
+	inc.Status, inc.ResolvedAt, inc.DurationSeconds, inc.UpdatedAt = StatusResolved, &at, &duration, now
 	operational := mapping.Operational
-	return s.addUpdate(ctx, inc.ID, KindResolved, StatusResolved, &operational, message, at)
+	return s.addUpdateOf(ctx, inc, KindResolved, &operational, message, at)
 }
 
 // touch writes changes to an incident and moves its updated_at.

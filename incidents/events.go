@@ -60,6 +60,16 @@ func (s *Store) emit(ctx context.Context, id uuid.UUID, kind string, serviceStat
 	if err := s.db.Conn(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return fmt.Errorf("reading incident for its event: %w", err)
 	}
+	return s.emitRow(ctx, row, kind, serviceStatus, message, at)
+}
+
+// emitRow is emit for a caller that holds the incident as it now is in the
+// transaction, as the automatic paths do: every change of a service opens or
+// resolves one, and the read emit makes was a statement of each.
+func (s *Store) emitRow(ctx context.Context, row incidentRow, kind string, serviceStatus *mapping.Status, message string, at time.Time) error {
+	if s.onEvent == nil {
+		return nil
+	}
 	c, ok := ctx.Value(causeKey{}).(cause)
 	if !ok {
 		c = cause{source: "manual"}

@@ -55,12 +55,25 @@ func TestIncidentEvents(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		ef := newEventFixture(t, db)
 		ef.webhook(t, mapping.Down, enabled(0), "probe failed")
+		ef.clock.Advance(90 * time.Second) // so a stale updated_at or duration would show
 		ef.webhook(t, mapping.Operational, enabled(0), "")
 		if got, want := ef.story(), "opened/webhook/investigating resolved/webhook/resolved"; got != want {
 			t.Fatalf("automatic events = %q, want %q", got, want)
 		}
 		if ev := ef.events[1]; ev.Incident.ResolvedAt == nil || ev.Incident.DurationSeconds == nil || ev.ServiceID == nil || *ev.ServiceID != ef.svc.ID || ev.OrgID != ef.orgID {
 			t.Fatalf("resolved event = %+v, want resolved_at, duration and the service", ev)
+		}
+		// The automatic paths build the event from the incident they hold, not from a
+		// read: it must be the incident as the API shows it.
+		stored, err := ef.inc.Get(context.Background(), ef.orgID, ef.events[1].Incident.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := ef.events[1].Incident
+		if !sent.StartedAt.Equal(stored.StartedAt) || !sent.ResolvedAt.Equal(*stored.ResolvedAt) || *sent.DurationSeconds != *stored.DurationSeconds ||
+			!sent.UpdatedAt.Equal(stored.UpdatedAt) || !sent.CreatedAt.Equal(stored.CreatedAt) || sent.Status != stored.Status ||
+			sent.Title != stored.Title || sent.Severity != stored.Severity || *sent.Impact != *stored.Impact {
+			t.Fatalf("resolved event's incident = %+v\nstored = %+v", sent, stored)
 		}
 
 		ef.events = nil

@@ -358,6 +358,21 @@ func (s *Store) lockIncident(ctx context.Context, orgID, id uuid.UUID) (incident
 }
 
 func (s *Store) addUpdate(ctx context.Context, incidentID uuid.UUID, kind, status string, serviceStatus *mapping.Status, message string, at time.Time) error {
+	if err := s.writeUpdate(ctx, incidentID, kind, status, serviceStatus, message, at); err != nil {
+		return err
+	}
+	return s.emit(ctx, incidentID, kind, serviceStatus, message, at)
+}
+
+// addUpdateOf is addUpdate for a caller that holds the incident as it now is.
+func (s *Store) addUpdateOf(ctx context.Context, inc incidentRow, kind string, serviceStatus *mapping.Status, message string, at time.Time) error {
+	if err := s.writeUpdate(ctx, inc.ID, kind, inc.Status, serviceStatus, message, at); err != nil {
+		return err
+	}
+	return s.emitRow(ctx, inc, kind, serviceStatus, message, at)
+}
+
+func (s *Store) writeUpdate(ctx context.Context, incidentID uuid.UUID, kind, status string, serviceStatus *mapping.Status, message string, at time.Time) error {
 	row := updateRow{ID: uuid.Must(uuid.NewV7()), IncidentID: incidentID, Kind: kind, Status: status, Message: message, PostedAt: at}
 	if serviceStatus != nil {
 		st := string(*serviceStatus)
@@ -366,7 +381,7 @@ func (s *Store) addUpdate(ctx context.Context, incidentID uuid.UUID, kind, statu
 	if err := s.db.InsertLater(ctx, &row); err != nil {
 		return fmt.Errorf("writing incident timeline entry: %w", err)
 	}
-	return s.emit(ctx, incidentID, kind, serviceStatus, message, at)
+	return nil
 }
 
 func durationSeconds(from, to time.Time) int64 {
