@@ -281,7 +281,8 @@ func (f *functionFailed) Unwrap() error        { return f.err }
 // the error that fails every other function (nil once committed). Without
 // savepoints, the first function to fail rolls the pass back (errFunctionFailed).
 // The statements are BEGIN, with savepoints a SAVEPOINT per function (and a
-// ROLLBACK TO for one that failed), and one COMMIT.
+// ROLLBACK TO for one that failed), the INSERTs of what the functions queued with
+// InsertLater (per function with savepoints, else once for the pass), and one COMMIT.
 func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCommit, savepoints bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
 	defer cancel()

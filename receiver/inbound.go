@@ -280,7 +280,8 @@ func (s *Store) targetService(ctx context.Context, recv active, name string) (se
 // The statements of a delivery to a receiver with a fixed service, on the unchanged
 // path: none before the transaction (the receiver comes from the token set's cache),
 // then the receiver FOR UPDATE (PostgreSQL only, see lockReceiver), the service FOR
-// UPDATE, the log INSERT, and the batch's shared COMMIT. Each is named where it is issued.
+// UPDATE, and the batch's shared INSERT of log rows and its COMMIT. Each is named
+// where it is issued.
 func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outcome, error) {
 	ev, err := s.evaluate(ctx, recv, req, req.replayOf == nil, true)
 	if err != nil {
@@ -351,8 +352,9 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 		if ev.logMessage != "" {
 			row.ErrorMessage = &ev.logMessage
 		}
-		// Statements: INSERT the log row (PruneLogs trims the log later), and
-		// UPDATE the receiver's heard-from fields only when it expects deliveries.
+		// Statements: the log row, queued for the batch's INSERT (PruneLogs trims the
+		// log later), and UPDATE the receiver's heard-from fields only when it
+		// expects deliveries.
 		if err := s.insertDelivery(ctx, row); err != nil {
 			return err
 		}
