@@ -177,7 +177,7 @@ func NewOutbox(opts Options) *Outbox {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
 	if o.workers <= 0 {
-		o.workers = 4
+		o.workers = 16 // see docs/DECISIONS.md, Fast path: how many a claim takes
 	}
 	if o.lease <= 0 {
 		o.lease = time.Minute

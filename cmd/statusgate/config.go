@@ -79,7 +79,7 @@ var options = []option{
 	{"sweep-interval", "STATUSGATE_SWEEP_INTERVAL", "5s", "how often delayed automatic incidents (open_after_seconds) silent senders (expect_every_seconds) and maintenance windows are checked", false, durationSetter(func(c *Config, d time.Duration) { c.SweepInterval = d })},
 	{"smtp-url", "STATUSGATE_SMTP_URL", "", "mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=starttls requires it, ?tls=none allows credentials in clear) or smtps://user:pass@host:465", true, func(c *Config, v string) error { c.SMTPURL = v; return nil }},
 	{"smtp-from", "STATUSGATE_SMTP_FROM", "", `sender of email notifications, e.g. "statusgate <alerts@example.com>"`, true, func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
-	{"notify-workers", "STATUSGATE_NOTIFY_WORKERS", "4", "outbound notification attempts in flight at once in this instance", false, intSetter(func(c *Config, n int64) { c.NotifyWorkers = int(n) })},
+	{"notify-workers", "STATUSGATE_NOTIFY_WORKERS", "16", "outbound notification attempts in flight at once in this instance", false, intSetter(func(c *Config, n int64) { c.NotifyWorkers = int(n) })},
 	{"notify-lease", "STATUSGATE_NOTIFY_LEASE", "60s", "how long a claimed notification waits before another instance takes over a crashed one's claim (live instances renew theirs)", false, durationSetter(func(c *Config, d time.Duration) { c.NotifyLease = d })},
 	{"outbound-allow-private", "STATUSGATE_OUTBOUND_ALLOW_PRIVATE", "false", "let notification channels send to loopback, private and link-local addresses (tests, closed networks)", false, func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
