@@ -8,25 +8,17 @@ import (
 	"sync"
 )
 
-// Exec and QueryRow run one statement on the transaction ctx carries (or the pool)
-// without gorm: no statement building, no callbacks, no reflection over a model. The
-// inbound path's few statements per delivery run through them; gorm's work around
-// each was as much CPU as SQLite's. Write placeholders as "?"; PostgreSQL gets them
-// numbered. Arguments and scan targets are what database/sql takes, as with gorm's
-// Raw, so a value is stored the same way whichever path wrote it.
-
-// Both run under the context of the transaction ctx carries, as gorm's statements
-// do: inside a group commit that is the batch's, whose deadline bounds them, not
-// the caller's (which the batch detaches from cancellation).
-
-// Exec runs a statement that returns no rows.
-func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	c := db.Conn(ctx)
-	return c.Statement.ConnPool.ExecContext(c.Statement.Context, db.rebind(query), args...)
-}
-
-// QueryRow runs a statement that returns at most one row; Scan reports
-// sql.ErrNoRows when it returned none.
+// QueryRow runs one statement that returns at most one row on the transaction ctx
+// carries (or the pool), without gorm: no statement building, no callbacks, no
+// reflection over a model. Every delivery to a fixed service reads it through this;
+// gorm's work around the statement was as much CPU as SQLite's. Write placeholders
+// as "?"; PostgreSQL gets them numbered. Scan targets are what database/sql takes,
+// as with gorm's Raw, and Scan reports sql.ErrNoRows when the statement returned
+// none.
+//
+// It runs under the context of the transaction ctx carries, as gorm's statements
+// do: inside a group commit that is the batch's, whose deadline bounds it, not the
+// caller's (which the batch detaches from cancellation).
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	c := db.Conn(ctx)
 	return c.Statement.ConnPool.QueryRowContext(c.Statement.Context, db.rebind(query), args...)

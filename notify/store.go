@@ -233,7 +233,7 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	// only when one wants the event queue it and its deliveries for the transaction's
 	// multi-row INSERTs (database.InsertLater). An event no channel
 	// wants is never read again (deliveries are what workers and the log read), so an
-	// organization without channels pays one SELECT per event and keeps no rows.
+	// organization without channels pays one SELECT per transaction and keeps no rows.
 	chans, err := o.enabledChannels(ctx, ev.OrgID)
 	if err != nil {
 		return err

@@ -113,8 +113,8 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 		  AND (d.lease_until IS NULL OR d.lease_until < ?)
 		ORDER BY d.next_attempt_at LIMIT ?` + lock + `) RETURNING id`
 	var ids []uuid.UUID
-	// A claim is a write: grouped on SQLite, as record is.
-	err := o.writeTx(ctx, func(ctx context.Context) error {
+	// A claim is a write, and shares a group commit as record does.
+	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
 		ids = nil
 		return o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error
 	})
@@ -153,18 +153,6 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 		out = append(out, claimed{delivery: d, channel: chByID[d.ChannelID], payload: evByID[d.EventID]})
 	}
 	return out, nil
-}
-
-// writeTx runs a worker's write in a group commit, on both stores. On SQLite every
-// commit is an fsync on the one connection, behind the inbound batches. On
-// PostgreSQL a record of its own was five round trips (BEGIN, the channel, the
-// attempt, the delivery, COMMIT), a change's three events made that fifteen per
-// change, and the machine's CPU went to them; in a batch the attempt rows share the
-// batch's INSERT and its COMMIT, and the change path went from 217-281 to 433-464
-// req/s. (A record in a batch once made it wait on the channel's row lock; a record
-// locks the channel only when it starts or stops failing now.)
-func (o *Outbox) writeTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return o.db.InGroupTx(ctx, fn)
 }
 
 // attempt makes one attempt of a claimed delivery, renewing the lease while it runs,
@@ -235,10 +223,15 @@ func retryAfterApplies(code int) bool {
 // The delivery changes only while this worker still holds the lease.
 func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 	d, ch := j.delivery, j.channel
-	// The record shares its commit with the inbound deliveries of the moment (see
-	// writeTx), and its attempt row their INSERT. It may run twice; everything it
+	// The record shares its commit with the inbound deliveries of the moment, and its
+	// attempt row their INSERT. On SQLite every commit is an fsync on the one
+	// connection; on PostgreSQL a record of its own was five round trips (BEGIN, the
+	// channel, the attempt, the delivery, COMMIT), fifteen per change of three
+	// events, and the machine's CPU went to them (the change path went from 217-281
+	// to 433-464 req/s). A record locks the channel only when it starts or stops
+	// failing, so inbound batches do not wait on it. It may run twice; everything it
 	// writes is computed inside.
-	err := o.writeTx(ctx, func(ctx context.Context) error {
+	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
 		conn := o.db.Conn(ctx)
 		if err := o.db.InsertLater(ctx, &attemptRow{
 			ID: uuid.Must(uuid.NewV7()), DeliveryID: d.ID, At: a.At.UTC().Truncate(time.Microsecond), StatusCode: a.StatusCode,
@@ -293,7 +286,7 @@ func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attemp
 	// read it without a lock. Every record of a busy channel took its row lock
 	// before, and so the attempts of one channel were recorded one at a time.
 	var seen channelRow
-	if err := conn.Select("failing_since, enabled").Where("id = ?", channelID).Take(&seen).Error; err != nil {
+	if err := conn.Select("failing_since").Where("id = ?", channelID).Take(&seen).Error; err != nil {
 		return fmt.Errorf("reading channel: %w", err)
 	}
 	if a.Succeeded() && seen.FailingSince == nil {

@@ -302,7 +302,7 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 	}
 	start, startRow := out, row
 	// Group commit: this delivery shares its transaction, and its fsync, with the
-	// others arriving now, each under a savepoint; it is answered once that commits.
+	// others arriving now; it is answered once that commits.
 	err = s.db.InGroupTx(ctx, func(ctx context.Context) error {
 		out, row = start, startRow // a run after a lost deadlock starts afresh
 		locked, err := s.lockReceiver(ctx, recv)

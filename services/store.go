@@ -36,8 +36,14 @@ type serviceRow struct {
 
 func (serviceRow) TableName() string { return "services" }
 
-// lockServiceSQL reads every column of serviceRow, in its order, for lockRow.
-const lockServiceSQL = `SELECT id, org_id, name, name_key, description, status, status_changed_at, status_event_at,
+// lockServiceSQL reads every column of serviceRow, in its order, for lockRow; on
+// PostgreSQL it also takes the row lock (SQLite's writer is one at a time anyway).
+var lockServiceSQL = map[database.Dialect]string{
+	database.SQLite:   selectServiceSQL,
+	database.Postgres: selectServiceSQL + " FOR " + database.LockStrength,
+}
+
+const selectServiceSQL = `SELECT id, org_id, name, name_key, description, status, status_changed_at, status_event_at,
 	underlying_status, public, sla_target, degraded_counts_as_down, position, group_name, created_at, updated_at
 	FROM services WHERE id = ? AND org_id = ?`
 
@@ -204,12 +210,8 @@ func (s *Store) Lock(ctx context.Context, orgID, id uuid.UUID) (Service, error) 
 // lockRow reads and locks a service row; a missing one is errServiceNotFound.
 func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, error) {
 	// Every delivery to a fixed service runs this, so it skips gorm (database.QueryRow).
-	q := lockServiceSQL
-	if s.db.Dialect() == database.Postgres {
-		q += " FOR " + database.LockStrength
-	}
 	var row serviceRow
-	err := s.db.QueryRow(ctx, q, id, orgID).Scan(&row.ID, &row.OrgID, &row.Name, &row.NameKey, &row.Description,
+	err := s.db.QueryRow(ctx, lockServiceSQL[s.db.Dialect()], id, orgID).Scan(&row.ID, &row.OrgID, &row.Name, &row.NameKey, &row.Description,
 		&row.Status, &row.StatusChangedAt, &row.StatusEventAt, &row.UnderlyingStatus, &row.Public, &row.SLATarget,
 		&row.DegradedCountsAsDown, &row.Position, &row.GroupName, &row.CreatedAt, &row.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {

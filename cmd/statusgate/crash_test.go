@@ -78,6 +78,19 @@ func startProcess(t *testing.T, dbURL, dataDir string) *gatewayProcess {
 	return nil
 }
 
+// openStore opens the database a test's gateway processes used, to check what they
+// committed, and closes it when the test ends. On SQLite the processes must have
+// stopped: the file takes one process.
+func openStore(t *testing.T, dbURL string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), dbURL, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 type processedAnswer struct {
 	deliveryID, serviceID, newStatus string
 }
@@ -198,11 +211,7 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 			// Stopped before the check opens the store: a SQLite file takes one process.
 			_ = restarted.cmd.Process.Kill()
 			_ = restarted.cmd.Wait()
-			db, err := database.Open(context.Background(), dbURL, database.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openStore(t, dbURL)
 			checkConsistency(t, db, serviceIDs, processed)
 		})
 	}

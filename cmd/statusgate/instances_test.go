@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -119,10 +118,6 @@ func TestTwoInstancesUnderLoad(t *testing.T) {
 		}
 	}
 
-	db, err := database.Open(context.Background(), dbURL, database.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dbURL)
 	checkConsistency(t, db, serviceIDs, processed)
 }

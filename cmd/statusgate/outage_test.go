@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/statusgate/statusgate/apitest"
-	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
 )
 
@@ -145,11 +144,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	_ = gw.cmd.Process.Kill()
 	_ = gw.cmd.Wait()
-	db, err := database.Open(context.Background(), dbURL, database.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dbURL)
 	var stored int64
 	if err := db.Conn(context.Background()).Table("deliveries").Where("id IN ?", ok).Count(&stored).Error; err != nil {
 		t.Fatal(err)
