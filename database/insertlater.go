@@ -84,12 +84,20 @@ func (p *pendingRows) flush(tx *gorm.DB) error {
 			chunk := reflect.New(s.Type())   // gorm fills in what it must through a pointer
 			chunk.Elem().Set(s.Slice(start, start+n))
 			if err := tx.Create(chunk.Interface()).Error; err != nil {
-				return fmt.Errorf("writing %d queued %s rows: %w", n, t.Name(), err)
+				return fmt.Errorf("writing %d rows to %s: %w", n, tableName(t), err)
 			}
 			start += n
 		}
 	}
 	return nil
+}
+
+// tableName names a model's table for an error message: its TableName, else its type.
+func tableName(t reflect.Type) string {
+	if m, ok := reflect.Zero(t).Interface().(interface{ TableName() string }); ok {
+		return m.TableName()
+	}
+	return t.Name()
 }
 
 // memoKey carries the txMemo of the transaction (or of a group commit's pass).
