@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/receiver"
@@ -193,6 +195,39 @@ func TestDeliveryLogPrunedInBatchesShowsExactlyTheNewest(t *testing.T) {
 		}
 		if list := f.deliveries(r.ID); len(list) != receiver.KeepDeliveries || list[0].ID != ids[len(ids)-1].DeliveryID {
 			t.Fatalf("after the prune the log shows %d entries, want the newest %d", len(list), receiver.KeepDeliveries)
+		}
+	})
+}
+
+// PruneLogs goes through the due parts a few receivers at a time: every one of
+// them is pruned in one pass, each to exactly its newest 50.
+func TestPruneLogsPrunesEveryDueReceiver(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+		f := newFixture(t, db, fixtureOptions{})
+		const receivers = 5 // more than one grouped function prunes
+		var ids []uuid.UUID
+		for i := range receivers {
+			_, r := f.fixedReceiver(fmt.Sprintf("Pruned %d", i), nil)
+			ids = append(ids, r.ID)
+			for n := range receiver.KeepDeliveries + 1 + i {
+				status := []string{"down", "operational"}[n%2]
+				expect(t, f.post(r.Token, []byte(fmt.Sprintf(`{"status":%q}`, status)), nil), http.StatusOK, "processed", "")
+			}
+		}
+		n, err := f.store.PruneLogs(ctx())
+		if want := 1 + 2 + 3 + 4 + 5; err != nil || n != want {
+			t.Fatalf("PruneLogs = %d, %v; want the %d rows beyond each receiver's newest %d", n, err, want, receiver.KeepDeliveries)
+		}
+		for _, id := range ids {
+			var rows int64
+			if err := db.Conn(ctx()).Table("deliveries").Where("receiver_id = ?", id).Count(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			if rows != receiver.KeepDeliveries || len(f.deliveries(id)) != receiver.KeepDeliveries {
+				t.Fatalf("receiver %s holds %d rows after the prune, want %d", id, rows, receiver.KeepDeliveries)
+			}
 		}
 	})
 }
