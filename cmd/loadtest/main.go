@@ -43,6 +43,7 @@ type options struct {
 	dbURL     string
 	apiKey    string
 	binary    string
+	generator string
 }
 
 func main() {
@@ -56,8 +57,19 @@ func main() {
 	flag.StringVar(&o.dbURL, "database-url", "", "gateway database (default: a fresh SQLite file in a temp folder)")
 	flag.StringVar(&o.apiKey, "api-key", "", "admin key, when the database already has an organization")
 	flag.StringVar(&o.binary, "binary", "", "gateway binary (default: go build ./cmd/statusgate)")
+	flag.StringVar(&o.generator, "generator", "auto", "load generator: wrk, go (this process's HTTP client), or auto (wrk when it is on PATH)")
 	flag.Parse()
 	o.paths = strings.Split(paths, ",")
+	if o.generator == "auto" {
+		o.generator = "go"
+		if _, err := exec.LookPath("wrk"); err == nil {
+			o.generator = "wrk"
+		}
+	}
+	if o.generator != "go" && o.generator != "wrk" {
+		fmt.Fprintf(os.Stderr, "loadtest: unknown -generator %q (wrk, go or auto)\n", o.generator)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
@@ -110,8 +122,8 @@ func run(ctx context.Context, o options) error {
 	}
 	defer bare.close()
 
-	fmt.Printf("loadtest: %d receivers, %d connections, %s per run, %d rounds, gateway on %s, database %s\n\n",
-		o.receivers, o.conns, o.duration, o.rounds, gw.url, dialect(o.dbURL))
+	fmt.Printf("loadtest: %d receivers, %d connections, %s per run, %d rounds, load from %s, gateway on %s, database %s\n\n",
+		o.receivers, o.conns, o.duration, o.rounds, o.generator, gw.url, dialect(o.dbURL))
 	fmt.Println("| path | bare req/s | gateway req/s | ratio | gateway p50 | gateway p99 | unexpected answers | gateway RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, p := range o.paths {
@@ -131,9 +143,17 @@ func run(ctx context.Context, o options) error {
 				if who == "gateway" {
 					base = gw.url
 				}
-				r := drive(ctx, base, tokens, gen, o)
+				var r result
+				if o.generator == "wrk" {
+					r, err = driveWrk(ctx, base, tokens, p, o, tmp)
+				} else {
+					r = drive(ctx, base, tokens, gen, o)
+				}
 				if ctx.Err() != nil {
 					return ctx.Err()
+				}
+				if err != nil {
+					return err
 				}
 				if who == "bare" {
 					bareRuns = append(bareRuns, r)
