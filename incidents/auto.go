@@ -74,7 +74,7 @@ func orSentence(msg, sentence string) string {
 //     enabled policy: at once, or once the service has stayed bad for
 //     OpenAfterSeconds. Maintenance and operational open none and cancel a wait.
 func (s *Store) HandleChange(ctx context.Context, ch services.Change) error {
-	ctx = withCause(ctx, ch.Source, ch.DeliveryID)
+	ctx = withCause(ctx, cause{source: ch.Source, deliveryID: ch.DeliveryID, service: &ch.Service})
 	svcID := ch.Service.ID
 	open, err := s.openAuto(ctx, svcID)
 	if err != nil {
@@ -333,7 +333,7 @@ func (s *Store) Sweep(ctx context.Context) (opened, resolved int, err error) {
 // another instance got there first or there was nothing left to do).
 func (s *Store) sweepOne(ctx context.Context, orgID, serviceID uuid.UUID, now time.Time) (string, error) {
 	done := ""
-	ctx = withCause(ctx, "sweeper", nil)
+	ctx = withCause(ctx, cause{source: "sweeper"})
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		svc, err := s.services.Lock(ctx, orgID, serviceID)
 		if apierr.CodeOf(err) == apierr.CodeNotFound {

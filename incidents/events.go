@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/mapping"
+	"github.com/statusgate/statusgate/services"
 )
 
 // Event is what an EventFunc is told: one entry was added to an incident's timeline
@@ -23,6 +24,9 @@ type Event struct {
 	Incident Incident
 	// ServiceID is the incident's service, nil for an incident about no service.
 	ServiceID *uuid.UUID
+	// Service is that service as it is in the transaction, when the status change
+	// that caused the event carried it; nil otherwise, and the caller reads it.
+	Service *services.Service
 	// ServiceStatus is the service status the entry records, when it records one.
 	ServiceStatus *mapping.Status
 	Message       string
@@ -43,11 +47,14 @@ type causeKey struct{}
 type cause struct {
 	source     string
 	deliveryID *uuid.UUID
+	// service is the service whose status change this is, as it now is; nil for
+	// causes that are not a change.
+	service *services.Service
 }
 
 // withCause records in ctx what is changing incidents, for the events it causes.
-func withCause(ctx context.Context, source string, deliveryID *uuid.UUID) context.Context {
-	return context.WithValue(ctx, causeKey{}, cause{source: source, deliveryID: deliveryID})
+func withCause(ctx context.Context, c cause) context.Context {
+	return context.WithValue(ctx, causeKey{}, c)
 }
 
 // emit tells the EventFunc about a change of incident id. Without an EventFunc it
@@ -83,8 +90,14 @@ func (s *Store) emitRow(ctx context.Context, row incidentRow, kind string, servi
 		st := mapping.Status(*row.Impact)
 		inc.Impact = &st
 	}
-	return s.onEvent(ctx, Event{
+	ev := Event{
 		OrgID: row.OrgID, Kind: kind, Incident: inc, ServiceID: row.ServiceID, ServiceStatus: serviceStatus,
 		Message: message, At: at, Source: c.source, DeliveryID: c.deliveryID,
-	})
+	}
+	// The changing service is the incident's on every automatic path: handing it on
+	// spares the caller a read per event.
+	if c.service != nil && row.ServiceID != nil && *row.ServiceID == c.service.ID {
+		ev.Service = c.service
+	}
+	return s.onEvent(ctx, ev)
 }

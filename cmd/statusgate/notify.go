@@ -118,7 +118,12 @@ func (b *eventBridge) service(ctx context.Context, orgID, id uuid.UUID) (*notify
 	if err != nil {
 		return nil, fmt.Errorf("reading the service of an event: %w", err)
 	}
-	return &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}, nil
+	return serviceInfo(svc), nil
+}
+
+// serviceInfo is an event's view of a service.
+func serviceInfo(svc services.Service) *notify.ServiceInfo {
+	return &notify.ServiceInfo{ID: svc.ID, Name: svc.Name, Status: string(svc.Status)}
 }
 
 // SLA states, in order of severity.
@@ -206,8 +211,7 @@ func (b *eventBridge) sweepSLA(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			info := &notify.ServiceInfo{ID: locked.ID, Name: locked.Name, Status: string(locked.Status)}
-			return b.checkSLA(ctx, locked, notify.EventData{OccurredAt: b.svcs.Now(), Service: info, Source: "sweeper"})
+			return b.checkSLA(ctx, locked, notify.EventData{OccurredAt: b.svcs.Now(), Service: serviceInfo(locked), Source: "sweeper"})
 		})
 		if apierr.CodeOf(err) == apierr.CodeNotFound {
 			continue // deleted since it was listed
@@ -239,7 +243,10 @@ func (b *eventBridge) incidentEvent(ctx context.Context, ev incidents.Event) err
 			ResolvedAt: inc.ResolvedAt, DurationSeconds: inc.DurationSeconds,
 		},
 	}
-	if ev.ServiceID != nil {
+	switch {
+	case ev.Service != nil:
+		data.Service = serviceInfo(*ev.Service)
+	case ev.ServiceID != nil:
 		svc, err := b.service(ctx, ev.OrgID, *ev.ServiceID)
 		if err != nil {
 			return err

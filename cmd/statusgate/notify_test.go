@@ -131,6 +131,15 @@ func TestOutboundEndToEnd(t *testing.T) {
 			if inc := byType["incident.created"]["data"].(map[string]any)["incident"].(map[string]any); inc["status"] != "investigating" {
 				t.Fatalf("incident.created incident = %v", inc)
 			}
+			// An incident event names its service as the change left it.
+			wantService := func(typ, status string) {
+				t.Helper()
+				got := byType[typ]["data"].(map[string]any)["service"].(map[string]any)
+				if got["id"] != svc["id"] || got["name"] != "Checkout" || got["status"] != status {
+					t.Fatalf("%s service = %v, want Checkout %s", typ, got, status)
+				}
+			}
+			wantService("incident.created", "down")
 
 			// One minute down in 61 monitored minutes is far below 99.9 %.
 			clock.Advance(time.Minute)
@@ -145,6 +154,7 @@ func TestOutboundEndToEnd(t *testing.T) {
 					t.Fatalf("events after recovering = %v, want %s", keys(byType), typ)
 				}
 			}
+			wantService("incident.resolved", "operational")
 			sla := byType["sla.breached"]["data"].(map[string]any)["sla"].(map[string]any)
 			if sla["target_percent"] != 99.9 || sla["uptime_percent"].(float64) >= 99.9 || sla["window"] != "30d" {
 				t.Fatalf("sla.breached sla = %v", sla)
