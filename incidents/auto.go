@@ -73,7 +73,15 @@ func orSentence(msg, sentence string) string {
 //   - Without one, a bad status (degraded, down) opens one when the change carries an
 //     enabled policy: at once, or once the service has stayed bad for
 //     OpenAfterSeconds. Maintenance and operational open none and cancel a wait.
+//
+// A change without a policy can only follow what earlier changes left, so while the
+// service's incident watch is off it reads nothing: the watch goes on in the
+// transaction that opens an incident or starts a wait, and off only here, when a
+// change without a policy finds neither.
 func (s *Store) HandleChange(ctx context.Context, ch services.Change) error {
+	if !ch.Incidents.Enabled && !ch.Service.IncidentWatch {
+		return nil
+	}
 	ctx = withCause(ctx, cause{source: ch.Source, deliveryID: ch.DeliveryID, service: &ch.Service})
 	svcID := ch.Service.ID
 	open, err := s.openAuto(ctx, svcID)
@@ -84,15 +92,27 @@ func (s *Store) HandleChange(ctx context.Context, ch services.Change) error {
 	if err != nil {
 		return err
 	}
-	if open != nil {
+	switch {
+	case open != nil:
 		err = s.followChange(ctx, *open, pending, ch)
-	} else {
+	case pending == nil && !ch.Incidents.Enabled:
+		err = s.services.WatchIncidents(ctx, svcID, false) // nothing to follow, nothing to open
+	default:
 		err = s.maybeOpen(ctx, pending, ch)
 	}
 	if err != nil {
 		return fmt.Errorf("automatic incident of service %s: %w", svcID, err)
 	}
 	return nil
+}
+
+// watch turns the service's incident watch on before maybeOpen leaves an incident or
+// a wait behind it.
+func (s *Store) watch(ctx context.Context, svc services.Service) error {
+	if svc.IncidentWatch {
+		return nil
+	}
+	return s.services.WatchIncidents(ctx, svc.ID, true)
 }
 
 // followChange records a change on the service's open automatic incident.
@@ -181,6 +201,9 @@ func (s *Store) maybeOpen(ctx context.Context, pending *pendingRow, ch services.
 	}
 	if !ch.Incidents.Enabled {
 		return nil
+	}
+	if err := s.watch(ctx, ch.Service); err != nil {
+		return err
 	}
 	if ch.Incidents.OpenAfterSeconds <= 0 {
 		_, err := s.openAutoIncident(ctx, ch.Service.OrgID, ch.Service.ID, ch.Service.Name, ch.To, ch.To,

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/statusgate/statusgate/apierr"
 	"github.com/statusgate/statusgate/database"
@@ -134,6 +136,65 @@ func TestNoAutomaticIncident(t *testing.T) {
 				t.Fatalf("%d incidents, want 0", n)
 			}
 		})
+	})
+}
+
+// A change that carries no policy reads no incident while the service has none to
+// follow (its incident watch is off), yet still follows one an earlier change with a
+// policy opened or started waiting for, and the watch goes off again once nothing is
+// left.
+func TestChangeWithoutPolicyFollowsWhatAnEarlierOneLeft(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db, uuid.Nil)
+		var reads atomic.Int64 // queries of the two tables a change would read
+		if err := db.Conn(context.Background()).Callback().Query().Register("test:incident_reads", func(tx *gorm.DB) {
+			if tx.Statement.Table == "incidents" || tx.Statement.Table == "incident_pending" {
+				reads.Add(1)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		none := services.IncidentPolicy{}
+		f.webhook(t, mapping.Down, none, "")
+		f.webhook(t, mapping.Operational, none, "")
+		if n := reads.Load(); n != 0 {
+			t.Fatalf("two changes without a policy of a service that never had an incident read incidents %d times, want none", n)
+		}
+		if n := len(f.all(t)); n != 0 {
+			t.Fatalf("%d incidents without a policy, want 0", n)
+		}
+
+		f.webhook(t, mapping.Down, enabled(0), "")
+		f.clock.Advance(time.Minute)
+		f.webhook(t, mapping.Degraded, none, "")
+		open := f.open(t)
+		if len(open) != 1 || !slices.Equal(kinds(open[0]), []string{incidents.KindOpened, incidents.KindStatusChange}) {
+			t.Fatalf("open incidents after a change without a policy = %+v, want the one opened, with the change on its timeline", open)
+		}
+		f.clock.Advance(time.Minute)
+		f.webhook(t, mapping.Operational, none, "")
+		if n := len(f.open(t)); n != 0 {
+			t.Fatalf("%d incidents still open after operational without a policy, want it resolved", n)
+		}
+		f.webhook(t, mapping.Down, none, "") // finds nothing left: the watch goes off
+		f.webhook(t, mapping.Operational, none, "")
+		if n := len(f.all(t)); n != 1 {
+			t.Fatalf("%d incidents, want only the one the policy opened", n)
+		}
+
+		// A wait started by a policy is cancelled by a change without one.
+		f.webhook(t, mapping.Down, enabled(60), "")
+		if n := f.count(t, "incident_pending", "service_id = ?", f.svc.ID); n != 1 {
+			t.Fatalf("%d waits after down with a 60 s delay, want 1", n)
+		}
+		f.webhook(t, mapping.Operational, none, "")
+		if n := f.count(t, "incident_pending", "service_id = ?", f.svc.ID); n != 0 {
+			t.Fatalf("%d waits after operational without a policy, want the wait cancelled", n)
+		}
+		f.clock.Advance(2 * time.Minute)
+		if opened, _ := f.sweep(t); opened != 0 || len(f.all(t)) != 1 {
+			t.Fatalf("the sweep opened %d after the wait was cancelled, want 0", opened)
+		}
 	})
 }
 

@@ -38,9 +38,14 @@ type Service struct {
 	Position int `json:"position"`
 	// Group is the heading the public page shows the service under; "" for none.
 	// Services of one group are shown together, at the place of its first service.
-	Group     string    `json:"group"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Group string `json:"group"`
+	// IncidentWatch is incidents' mark that the service may have an open automatic
+	// incident or one waiting to open or resolve. While it is off, a change that
+	// carries no automatic-incident policy has nothing to follow, and incidents
+	// reads nothing for it. A new service starts unwatched.
+	IncidentWatch bool      `json:"-"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Ref is the short form of a service that other answers embed.

@@ -30,6 +30,7 @@ type serviceRow struct {
 	DegradedCountsAsDown bool
 	Position             int
 	GroupName            string
+	IncidentWatch        bool
 	CreatedAt            time.Time
 	UpdatedAt            time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
@@ -44,7 +45,7 @@ var lockServiceSQL = map[database.Dialect]string{
 }
 
 const selectServiceSQL = `SELECT id, org_id, name, name_key, description, status, status_changed_at, status_event_at,
-	underlying_status, public, sla_target, degraded_counts_as_down, position, group_name, created_at, updated_at
+	underlying_status, public, sla_target, degraded_counts_as_down, position, group_name, incident_watch, created_at, updated_at
 	FROM services WHERE id = ? AND org_id = ?`
 
 func (r serviceRow) toService() Service {
@@ -53,7 +54,7 @@ func (r serviceRow) toService() Service {
 		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(), StatusEventAt: utcPtr(r.StatusEventAt),
 		UnderlyingStatus: statusPtr(r.UnderlyingStatus),
 		Public:           r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
-		Position: r.Position, Group: r.GroupName,
+		Position: r.Position, Group: r.GroupName, IncidentWatch: r.IncidentWatch,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -69,7 +70,7 @@ func rowOf(v Service) serviceRow {
 		ID:               v.ID, OrgID: v.OrgID, Name: v.Name, NameKey: nameKey(v.Name), Description: v.Description,
 		Status: string(v.Status), StatusChangedAt: v.StatusChangedAt, StatusEventAt: v.StatusEventAt,
 		Public: v.Public, SLATarget: v.SLATarget, DegradedCountsAsDown: v.DegradedCountsAsDown,
-		Position: v.Position, GroupName: v.Group, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		Position: v.Position, GroupName: v.Group, IncidentWatch: v.IncidentWatch, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 }
 
@@ -213,7 +214,7 @@ func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, e
 	var row serviceRow
 	err := s.db.QueryRow(ctx, lockServiceSQL[s.db.Dialect()], id, orgID).Scan(&row.ID, &row.OrgID, &row.Name, &row.NameKey, &row.Description,
 		&row.Status, &row.StatusChangedAt, &row.StatusEventAt, &row.UnderlyingStatus, &row.Public, &row.SLATarget,
-		&row.DegradedCountsAsDown, &row.Position, &row.GroupName, &row.CreatedAt, &row.UpdatedAt)
+		&row.DegradedCountsAsDown, &row.Position, &row.GroupName, &row.IncidentWatch, &row.CreatedAt, &row.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, errServiceNotFound
 	}
@@ -221,6 +222,15 @@ func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, e
 		return row, fmt.Errorf("locking service: %w", err)
 	}
 	return row, nil
+}
+
+// WatchIncidents sets the service's incident watch (Service.IncidentWatch) in the
+// caller's transaction, which holds the service's lock. Only incidents calls it.
+func (s *Store) WatchIncidents(ctx context.Context, id uuid.UUID, on bool) error {
+	if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", id).Update("incident_watch", on).Error; err != nil {
+		return fmt.Errorf("marking the service's incident watch: %w", err)
+	}
+	return nil
 }
 
 // Names returns the names of the services with the given ids, in one query; an id
