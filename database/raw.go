@@ -3,9 +3,13 @@ package database
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+
+	"gorm.io/gorm/schema"
 )
 
 // QueryRow runs one statement that returns at most one row on the transaction ctx
@@ -49,4 +53,64 @@ func (db *DB) rebind(query string) string {
 	}
 	rebound.Store(query, b.String())
 	return b.String()
+}
+
+// Columns lists the columns of a gorm model's table, each qualified by alias when
+// it is not "", in the order ScanInto gives their destinations: a statement written
+// by hand reads a model's row exactly as gorm's Take would, and a column added to
+// the model is read without another list to keep in step. model is a value or a
+// pointer of the struct type.
+func Columns(model any, alias string) string {
+	shape := shapeOf(reflect.TypeOf(model))
+	cols := make([]string, len(shape.columns))
+	for i, c := range shape.columns {
+		if alias != "" {
+			c = alias + "." + c
+		}
+		cols[i] = c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// ScanInto returns the scan destinations of the fields of *row, in Columns' order.
+func ScanInto(row any) []any {
+	v := reflect.ValueOf(row).Elem()
+	shape := shapeOf(v.Type())
+	dest := make([]any, len(shape.index))
+	for i, index := range shape.index {
+		dest[i] = v.FieldByIndex(index).Addr().Interface()
+	}
+	return dest
+}
+
+// rowShape is what gorm's schema says of a model: its columns and the fields they
+// are read into.
+type rowShape struct {
+	columns []string
+	index   [][]int
+}
+
+var shapes sync.Map // reflect.Type → *rowShape
+
+func shapeOf(t reflect.Type) *rowShape {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if s, ok := shapes.Load(t); ok {
+		return s.(*rowShape)
+	}
+	sch, err := schema.Parse(reflect.New(t).Interface(), &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic(fmt.Sprintf("database: %s is not a gorm model: %v", t, err)) // a programming error, found by any test
+	}
+	shape := &rowShape{}
+	for _, f := range sch.Fields {
+		if f.DBName == "" {
+			continue // not a column
+		}
+		shape.columns = append(shape.columns, f.DBName)
+		shape.index = append(shape.index, f.StructField.Index)
+	}
+	shapes.Store(t, shape)
+	return shape
 }

@@ -37,16 +37,29 @@ type serviceRow struct {
 
 func (serviceRow) TableName() string { return "services" }
 
-// lockServiceSQL reads every column of serviceRow, in its order, for lockRow; on
-// PostgreSQL it also takes the row lock (SQLite's writer is one at a time anyway).
+// lockServiceSQL reads every column of serviceRow, in ScanInto's order, for lockRow;
+// on PostgreSQL it also takes the row lock (SQLite's writer is one at a time anyway).
 var lockServiceSQL = map[database.Dialect]string{
 	database.SQLite:   selectServiceSQL,
 	database.Postgres: selectServiceSQL + " FOR " + database.LockStrength,
 }
 
-const selectServiceSQL = `SELECT id, org_id, name, name_key, description, status, status_changed_at, status_event_at,
-	underlying_status, public, sla_target, degraded_counts_as_down, position, group_name, incident_watch, created_at, updated_at
-	FROM services WHERE id = ? AND org_id = ?`
+var selectServiceSQL = "SELECT " + database.Columns(serviceRow{}, "") + " FROM services WHERE id = ? AND org_id = ?"
+
+// LockColumns is the column list of a service row that LockedRow.Dest scans,
+// qualified by alias, for a statement of another package that reads and locks a
+// service along with its own row: the receiver locks itself and its service in one
+// round trip.
+func LockColumns(alias string) string { return database.Columns(serviceRow{}, alias) }
+
+// LockedRow receives a service row read by such a statement.
+type LockedRow struct{ row serviceRow }
+
+// Dest is the scan destinations of LockColumns, in its order.
+func (l *LockedRow) Dest() []any { return database.ScanInto(&l.row) }
+
+// Service is the row read, to hand to Transition as TransitionInput.Locked.
+func (l *LockedRow) Service() Service { return l.row.toService() }
 
 func (r serviceRow) toService() Service {
 	return Service{
@@ -212,9 +225,7 @@ func (s *Store) Lock(ctx context.Context, orgID, id uuid.UUID) (Service, error) 
 func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, error) {
 	// Every delivery to a fixed service runs this, so it skips gorm (database.QueryRow).
 	var row serviceRow
-	err := s.db.QueryRow(ctx, lockServiceSQL[s.db.Dialect()], id, orgID).Scan(&row.ID, &row.OrgID, &row.Name, &row.NameKey, &row.Description,
-		&row.Status, &row.StatusChangedAt, &row.StatusEventAt, &row.UnderlyingStatus, &row.Public, &row.SLATarget,
-		&row.DegradedCountsAsDown, &row.Position, &row.GroupName, &row.IncidentWatch, &row.CreatedAt, &row.UpdatedAt)
+	err := s.db.QueryRow(ctx, lockServiceSQL[s.db.Dialect()], id, orgID).Scan(database.ScanInto(&row)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, errServiceNotFound
 	}
