@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,18 +306,14 @@ func (s *Store) receiveOnce(ctx context.Context, recv active, req request) (Outc
 	// others arriving now; it is answered once that commits.
 	err = s.db.InGroupTx(ctx, func(ctx context.Context) error {
 		out, row = start, startRow // a run after a lost deadlock starts afresh
-		locked, err := s.lockReceiver(ctx, recv)
+		locked, svc, err := s.lockForDelivery(ctx, recv, ev.lockService)
 		if err != nil {
 			return err
 		}
-		if ev.lockService {
-			// Statement: SELECT the fixed service FOR UPDATE, its one read, which
-			// Transition takes as its own.
-			svc, err := s.services.Lock(ctx, recv.row.OrgID, *recv.row.ServiceID)
-			if err != nil {
-				return err
-			}
-			ev.service = &svc
+		if svc != nil {
+			// The fixed service's one read, under its lock, which Transition takes as
+			// its own.
+			ev.service = svc
 			out.Service, row.ServiceID = &services.Ref{ID: svc.ID, Name: svc.Name}, &svc.ID
 		}
 		switch {
@@ -396,6 +393,58 @@ func (s *Store) lockReceiver(ctx context.Context, recv active) (receiverRow, err
 		return receiverRow{}, errStaleConfig
 	}
 	return locked, nil
+}
+
+// lockForDelivery is lockReceiver and, withService, the receiver's fixed service
+// read and locked as services.Lock does. On PostgreSQL both come in one statement
+// (lockBoth): a round trip each was most of an unchanged delivery's time in its
+// batch. Should either row be gone, the two statements of the other stores say
+// which.
+func (s *Store) lockForDelivery(ctx context.Context, recv active, withService bool) (receiverRow, *services.Service, error) {
+	if withService && s.db.Dialect() == database.Postgres {
+		locked, svc, err := s.lockBoth(ctx, recv)
+		if err == nil && !sameConfig(locked, recv.row) {
+			err = errStaleConfig
+		}
+		if err == nil {
+			return locked, &svc, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return receiverRow{}, nil, err
+		}
+	}
+	locked, err := s.lockReceiver(ctx, recv)
+	if err != nil || !withService {
+		return locked, nil, err
+	}
+	svc, err := s.services.Lock(ctx, recv.row.OrgID, *recv.row.ServiceID)
+	if err != nil {
+		return receiverRow{}, nil, err
+	}
+	return locked, &svc, nil
+}
+
+// lockBothSQL reads a receiver and the service it was evaluated with (its cached
+// service_id: should the row name another now, sameConfig sends the delivery round
+// again) and, on PostgreSQL, locks both.
+var lockBothSQL = map[database.Dialect]string{
+	database.SQLite:   selectBothSQL,
+	database.Postgres: selectBothSQL + " FOR " + database.LockStrength + " OF r, s",
+}
+
+var selectBothSQL = "SELECT " + database.Columns(receiverRow{}, "r") + ", " + services.LockColumns("s") +
+	" FROM receivers r, services s WHERE r.id = ? AND r.org_id = ? AND s.id = ? AND s.org_id = ?"
+
+// lockBoth runs lockBothSQL for recv; sql.ErrNoRows when either row is gone.
+func (s *Store) lockBoth(ctx context.Context, recv active) (receiverRow, services.Service, error) {
+	var row receiverRow
+	var svc services.LockedRow
+	err := s.db.QueryRow(ctx, lockBothSQL[s.db.Dialect()], recv.row.ID, recv.row.OrgID, *recv.row.ServiceID, recv.row.OrgID).
+		Scan(append(database.ScanInto(&row), svc.Dest()...)...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("locking the receiver and its service: %w", err)
+	}
+	return row, svc.Service(), err
 }
 
 // errStaleConfig says a delivery was evaluated with a receiver configuration that
