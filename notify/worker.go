@@ -278,18 +278,29 @@ func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 	return nil
 }
 
+// failingMemo keys a channel's failing_since in a transaction's memo.
+type failingMemo struct{ channelID uuid.UUID }
+
 // afterAttempt keeps the channel's failure streak and disables the channel when told
 // to or when the streak has lasted DisableAfter.
 func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attempt, now time.Time, disable string) error {
 	conn := o.db.Conn(ctx)
 	// Most attempts succeed on a channel that is not failing and change nothing: they
 	// read it without a lock. Every record of a busy channel took its row lock
-	// before, and so the attempts of one channel were recorded one at a time.
-	var seen channelRow
-	if err := conn.Select("failing_since").Where("id = ?", channelID).Take(&seen).Error; err != nil {
-		return fmt.Errorf("reading channel: %w", err)
+	// before, and so the attempts of one channel were recorded one at a time. The
+	// read is made once per batch (Memo): a batch holds the records of many attempts
+	// to one channel, and on PostgreSQL each read was a round trip.
+	failingSince, err := database.Memo(ctx, failingMemo{channelID}, func() (*time.Time, error) {
+		var seen channelRow
+		if err := conn.Select("failing_since").Where("id = ?", channelID).Take(&seen).Error; err != nil {
+			return nil, fmt.Errorf("reading channel: %w", err)
+		}
+		return seen.FailingSince, nil
+	})
+	if err != nil {
+		return err
 	}
-	if a.Succeeded() && seen.FailingSince == nil {
+	if a.Succeeded() && failingSince == nil {
 		return nil
 	}
 	var ch channelRow
@@ -318,6 +329,7 @@ func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attemp
 		return fmt.Errorf("updating channel: %w", err)
 	}
 	forgetChannels(ctx, ch.OrgID)
+	database.ForgetMemo(ctx, failingMemo{ch.ID})
 	if disable == "" || !ch.Enabled {
 		return nil
 	}
