@@ -74,45 +74,53 @@ func orSentence(msg, sentence string) string {
 //     enabled policy: at once, or once the service has stayed bad for
 //     OpenAfterSeconds. Maintenance and operational open none and cancel a wait.
 //
-// A change without a policy can only follow what earlier changes left, so while the
-// service's incident watch is off it reads nothing: the watch goes on in the
-// transaction that opens an incident or starts a wait, and off only here, when a
-// change without a policy finds neither.
+// It reads only what the service's marks (services.Service.IncidentWatch and
+// WaitWatch) say may exist: an open automatic incident, a wait. A mark goes on in
+// the transaction that opens the incident or starts the wait, and both go off only
+// when a change without a policy finds neither, always under the service's lock. So
+// a change of a receiver with a policy and no delay never reads incident_pending,
+// and one without a policy reads nothing once nothing is left to follow.
 func (s *Store) HandleChange(ctx context.Context, ch services.Change) error {
-	if !ch.Incidents.Enabled && !ch.Service.IncidentWatch {
+	svc := ch.Service
+	if !ch.Incidents.Enabled && !svc.IncidentWatch && !svc.WaitWatch {
 		return nil
 	}
 	ctx = withCause(ctx, cause{source: ch.Source, deliveryID: ch.DeliveryID, service: &ch.Service})
-	svcID := ch.Service.ID
-	open, err := s.openAuto(ctx, svcID)
-	if err != nil {
-		return err
+	var open *incidentRow
+	var pending *pendingRow
+	var err error
+	if svc.IncidentWatch {
+		if open, err = s.openAuto(ctx, svc.ID); err != nil {
+			return err
+		}
 	}
-	pending, err := s.pending(ctx, svcID)
-	if err != nil {
-		return err
+	if svc.WaitWatch {
+		if pending, err = s.pending(ctx, svc.ID); err != nil {
+			return err
+		}
 	}
 	switch {
 	case open != nil:
 		err = s.followChange(ctx, *open, pending, ch)
 	case pending == nil && !ch.Incidents.Enabled:
-		err = s.services.WatchIncidents(ctx, svcID, false) // nothing to follow, nothing to open
+		err = s.services.WatchIncidents(ctx, svc.ID, false, false) // nothing to follow, nothing to open
 	default:
 		err = s.maybeOpen(ctx, pending, ch)
 	}
 	if err != nil {
-		return fmt.Errorf("automatic incident of service %s: %w", svcID, err)
+		return fmt.Errorf("automatic incident of service %s: %w", svc.ID, err)
 	}
 	return nil
 }
 
-// watch turns the service's incident watch on before maybeOpen leaves an incident or
-// a wait behind it.
-func (s *Store) watch(ctx context.Context, svc services.Service) error {
-	if svc.IncidentWatch {
+// watch turns a mark of svc on (incident, wait) before an incident is opened or a
+// wait started; svc is the service as this transaction last read or marked it.
+func (s *Store) watch(ctx context.Context, svc services.Service, incident, wait bool) error {
+	incident, wait = incident || svc.IncidentWatch, wait || svc.WaitWatch
+	if incident == svc.IncidentWatch && wait == svc.WaitWatch {
 		return nil
 	}
-	return s.services.WatchIncidents(ctx, svc.ID, true)
+	return s.services.WatchIncidents(ctx, svc.ID, incident, wait)
 }
 
 // followChange records a change on the service's open automatic incident.
@@ -130,6 +138,9 @@ func (s *Store) followChange(ctx context.Context, inc incidentRow, pending *pend
 			ServiceID: ch.Service.ID, OrgID: ch.Service.OrgID, Action: actionResolve, IncidentID: &inc.ID,
 			Since: ch.At, DueAt: ch.At.Add(delay), Status: string(ch.To), PeakStatus: string(ch.To),
 			OpenAfterSeconds: inc.OpenAfterSeconds, Message: ch.Message,
+		}
+		if err := s.watch(ctx, ch.Service, false, true); err != nil {
+			return err
 		}
 		if err := s.putPending(ctx, pending, p); err != nil {
 			return err
@@ -202,12 +213,15 @@ func (s *Store) maybeOpen(ctx context.Context, pending *pendingRow, ch services.
 	if !ch.Incidents.Enabled {
 		return nil
 	}
-	if err := s.watch(ctx, ch.Service); err != nil {
-		return err
-	}
 	if ch.Incidents.OpenAfterSeconds <= 0 {
+		if err := s.watch(ctx, ch.Service, true, false); err != nil {
+			return err
+		}
 		_, err := s.openAutoIncident(ctx, ch.Service.OrgID, ch.Service.ID, ch.Service.Name, ch.To, ch.To,
 			ch.Incidents.Severity, 0, ch.At, ch.Message, ch.At)
+		return err
+	}
+	if err := s.watch(ctx, ch.Service, false, true); err != nil {
 		return err
 	}
 	delay := time.Duration(ch.Incidents.OpenAfterSeconds) * time.Second
@@ -381,6 +395,9 @@ func (s *Store) sweepOne(ctx context.Context, orgID, serviceID uuid.UUID, now ti
 		case actionOpen:
 			if open != nil || !bad(status) {
 				return nil
+			}
+			if err := s.watch(ctx, svc, true, false); err != nil {
+				return err
 			}
 			if _, err := s.openAutoIncident(ctx, p.OrgID, serviceID, svc.Name, status, mapping.Status(p.PeakStatus),
 				p.Severity, p.OpenAfterSeconds, p.Since, p.Message, now); err != nil {

@@ -139,17 +139,22 @@ func TestNoAutomaticIncident(t *testing.T) {
 	})
 }
 
-// A change that carries no policy reads no incident while the service has none to
-// follow (its incident watch is off), yet still follows one an earlier change with a
-// policy opened or started waiting for, and the watch goes off again once nothing is
-// left.
+// A change reads only what the service's marks say may exist: one that carries no
+// policy reads nothing while the service has nothing to follow, and one with a
+// policy and no delay never reads the waits. Yet a change without a policy still
+// follows an incident an earlier change opened (or the sweep opened once a wait ran
+// out) and cancels a wait one started, and the marks go off once nothing is left.
 func TestChangeWithoutPolicyFollowsWhatAnEarlierOneLeft(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		f := newFixture(t, db, uuid.Nil)
-		var reads atomic.Int64 // queries of the two tables a change would read
+		var reads, waitReads atomic.Int64 // queries of the two tables a change would read
 		if err := db.Conn(context.Background()).Callback().Query().Register("test:incident_reads", func(tx *gorm.DB) {
-			if tx.Statement.Table == "incidents" || tx.Statement.Table == "incident_pending" {
+			switch tx.Statement.Table {
+			case "incidents":
 				reads.Add(1)
+			case "incident_pending":
+				reads.Add(1)
+				waitReads.Add(1)
 			}
 		}); err != nil {
 			t.Fatal(err)
@@ -181,6 +186,9 @@ func TestChangeWithoutPolicyFollowsWhatAnEarlierOneLeft(t *testing.T) {
 		if n := len(f.all(t)); n != 1 {
 			t.Fatalf("%d incidents, want only the one the policy opened", n)
 		}
+		if n := waitReads.Load(); n != 0 {
+			t.Fatalf("a policy with no delay never starts a wait, yet its changes read incident_pending %d times", n)
+		}
 
 		// A wait started by a policy is cancelled by a change without one.
 		f.webhook(t, mapping.Down, enabled(60), "")
@@ -194,6 +202,24 @@ func TestChangeWithoutPolicyFollowsWhatAnEarlierOneLeft(t *testing.T) {
 		f.clock.Advance(2 * time.Minute)
 		if opened, _ := f.sweep(t); opened != 0 || len(f.all(t)) != 1 {
 			t.Fatalf("the sweep opened %d after the wait was cancelled, want 0", opened)
+		}
+		f.webhook(t, mapping.Down, none, "") // nothing left again: both marks go off
+		f.webhook(t, mapping.Operational, none, "")
+
+		// An incident the sweep opens once a wait runs out is followed too.
+		f.webhook(t, mapping.Down, enabled(60), "")
+		f.clock.Advance(2 * time.Minute)
+		if opened, _ := f.sweep(t); opened != 1 {
+			t.Fatalf("the sweep opened %d after the wait ran out, want 1", opened)
+		}
+		f.webhook(t, mapping.Operational, none, "")
+		// It resolves after the delay it was opened with, so operational starts that wait.
+		if open := f.open(t); len(open) != 1 || !slices.Equal(kinds(open[0]), []string{incidents.KindOpened, incidents.KindStatusChange}) {
+			t.Fatalf("the incident the sweep opened, after operational without a policy = %+v, want the change on its timeline", open)
+		}
+		f.clock.Advance(2 * time.Minute)
+		if _, resolved := f.sweep(t); resolved != 1 || len(f.open(t)) != 0 {
+			t.Fatalf("the sweep resolved %d once operational had lasted the delay, want the incident resolved", resolved)
 		}
 	})
 }

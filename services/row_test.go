@@ -19,7 +19,7 @@ func TestRowOfUndoesToService(t *testing.T) {
 	row := serviceRow{
 		ID: uuid.New(), OrgID: uuid.New(), Name: "Mail", NameKey: nameKey("Mail"), Description: "outbound mail",
 		Status: "maintenance", StatusChangedAt: at, StatusEventAt: &event, UnderlyingStatus: &under,
-		Public: true, SLATarget: &target, DegradedCountsAsDown: true, Position: 3, GroupName: "Core", IncidentWatch: true,
+		Public: true, SLATarget: &target, DegradedCountsAsDown: true, Position: 3, GroupName: "Core", IncidentWatch: true, WaitWatch: true,
 		CreatedAt: at.Add(-time.Hour), UpdatedAt: at,
 	}
 	v := reflect.ValueOf(row)

@@ -39,11 +39,12 @@ type Service struct {
 	// Group is the heading the public page shows the service under; "" for none.
 	// Services of one group are shown together, at the place of its first service.
 	Group string `json:"group"`
-	// IncidentWatch is incidents' mark that the service may have an open automatic
-	// incident or one waiting to open or resolve. While it is off, a change that
-	// carries no automatic-incident policy has nothing to follow, and incidents
-	// reads nothing for it. A new service starts unwatched.
+	// IncidentWatch and WaitWatch are incidents' marks that the service may have an
+	// open automatic incident, and a wait to open or resolve one. A change reads
+	// only what a mark says may exist, and one that carries no automatic-incident
+	// policy reads nothing while both are off. A new service starts with neither.
 	IncidentWatch bool      `json:"-"`
+	WaitWatch     bool      `json:"-"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }

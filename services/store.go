@@ -31,6 +31,7 @@ type serviceRow struct {
 	Position             int
 	GroupName            string
 	IncidentWatch        bool
+	WaitWatch            bool
 	CreatedAt            time.Time
 	UpdatedAt            time.Time `gorm:"autoUpdateTime:false"` // set from the injected clock, never by gorm
 }
@@ -67,7 +68,7 @@ func (r serviceRow) toService() Service {
 		Status: mapping.Status(r.Status), StatusChangedAt: r.StatusChangedAt.UTC(), StatusEventAt: utcPtr(r.StatusEventAt),
 		UnderlyingStatus: statusPtr(r.UnderlyingStatus),
 		Public:           r.Public, SLATarget: r.SLATarget, DegradedCountsAsDown: r.DegradedCountsAsDown,
-		Position: r.Position, Group: r.GroupName, IncidentWatch: r.IncidentWatch,
+		Position: r.Position, Group: r.GroupName, IncidentWatch: r.IncidentWatch, WaitWatch: r.WaitWatch,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -83,7 +84,7 @@ func rowOf(v Service) serviceRow {
 		ID:               v.ID, OrgID: v.OrgID, Name: v.Name, NameKey: nameKey(v.Name), Description: v.Description,
 		Status: string(v.Status), StatusChangedAt: v.StatusChangedAt, StatusEventAt: v.StatusEventAt,
 		Public: v.Public, SLATarget: v.SLATarget, DegradedCountsAsDown: v.DegradedCountsAsDown,
-		Position: v.Position, GroupName: v.Group, IncidentWatch: v.IncidentWatch, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		Position: v.Position, GroupName: v.Group, IncidentWatch: v.IncidentWatch, WaitWatch: v.WaitWatch, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 }
 
@@ -235,11 +236,14 @@ func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, e
 	return row, nil
 }
 
-// WatchIncidents sets the service's incident watch (Service.IncidentWatch) in the
-// caller's transaction, which holds the service's lock. Only incidents calls it.
-func (s *Store) WatchIncidents(ctx context.Context, id uuid.UUID, on bool) error {
-	if err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", id).Update("incident_watch", on).Error; err != nil {
-		return fmt.Errorf("marking the service's incident watch: %w", err)
+// WatchIncidents sets the service's incident marks (Service.IncidentWatch and
+// WaitWatch) in the caller's transaction, which holds the service's lock. Only
+// incidents calls it.
+func (s *Store) WatchIncidents(ctx context.Context, id uuid.UUID, incident, wait bool) error {
+	err := s.db.Conn(ctx).Model(&serviceRow{}).Where("id = ?", id).
+		Updates(map[string]any{"incident_watch": incident, "wait_watch": wait}).Error
+	if err != nil {
+		return fmt.Errorf("marking what incidents watch of the service: %w", err)
 	}
 	return nil
 }

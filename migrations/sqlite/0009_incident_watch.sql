@@ -1,6 +1,8 @@
--- services.incident_watch is incidents' mark that a service may have an open
--- automatic incident or a row in incident_pending. While it is off, a status change
--- whose receiver has no automatic-incident policy reads neither table: nothing an
--- earlier change left can need following. A service that exists when this runs is
--- watched until its next such change finds nothing; a new one starts unwatched.
+-- incidents' marks on a service, so that a status change reads only what can exist:
+-- services.incident_watch says the service may have an open automatic incident,
+-- services.wait_watch that it may have a row in incident_pending. Each goes on in the
+-- transaction that opens the incident or starts the wait, and both go off only when a
+-- change whose receiver has no automatic-incident policy finds neither. A service
+-- that exists when this runs is watched for both; a new one starts with neither.
 ALTER TABLE services ADD COLUMN incident_watch INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE services ADD COLUMN wait_watch INTEGER NOT NULL DEFAULT 1;
