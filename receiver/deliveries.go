@@ -257,7 +257,7 @@ func (s *Store) PruneLogs(ctx context.Context) (int, error) {
 // carries one is barely slower.
 const prunesPerTx = 2
 
-// prune deletes, in the caller's group transaction, the rows keptLog no longer
+// prune deletes, in one function of a group commit, the rows keptLog no longer
 // shows of each of keys.
 func (s *Store) prune(ctx context.Context, keys []pruneKey) (int, error) {
 	deleted := 0

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 )
@@ -15,11 +16,15 @@ import (
 // driveWrk runs one run of a path with wrk, the C load generator the issue's own
 // figures came from: it spends far less CPU per request than Go's HTTP client, so
 // on a two-core machine more of the CPU goes to the server under test. The bodies
-// and the expected status are the Go generator's (wrkPaths), written as Lua.
+// and the expected status are the Go generator's (generators), handed to the Lua.
 func driveWrk(ctx context.Context, base string, tokens []string, path string, o options, dir string) (result, error) {
 	script := filepath.Join(dir, "load-"+path+".lua")
 	var buf bytes.Buffer
-	if err := wrkScript.Execute(&buf, map[string]any{"Tokens": tokens, "Path": path, "Want": generators[path].want}); err != nil {
+	body := func(p string) string { _, b := generators[p].body(1, 0, make([]atomic.Uint64, 1)); return string(b) }
+	if err := wrkScript.Execute(&buf, map[string]any{
+		"Tokens": tokens, "Path": path, "Want": generators[path].want,
+		"Unchanged": body("unchanged"), "Down": string(flip(1)), "Back": string(flip(2)), "Failure": body("failure"),
+	}); err != nil {
 		return result{}, err
 	}
 	if err := os.WriteFile(script, buf.Bytes(), 0o600); err != nil {
@@ -67,10 +72,7 @@ end
 
 local counters, n = {}, 0
 bad = 0 -- global: done() reads it with thread:get
-local unchanged = '{"status":"operational","message":"all good"}'
-local down = '{"status":"down","message":"unreachable"}'
-local back = '{"status":"operational","message":"back"}'
-local purple = '{"status":"purple"}'
+local unchanged, down, back, failure = {{printf "%q" .Unchanged}}, {{printf "%q" .Down}}, {{printf "%q" .Back}}, {{printf "%q" .Failure}}
 local headers = { ["Content-Type"] = "application/json" }
 
 function init(args)
@@ -91,7 +93,7 @@ function request()
   if path == "unchanged" then body = unchanged
   elseif path == "change" then body = flip(r)
   elseif path == "hot" then r = 1; body = flip(1)
-  else body = purple end
+  else body = failure end
   return wrk.format("POST", "/api/webhooks/incoming/" .. tokens[r], headers, body)
 end
 
