@@ -50,6 +50,7 @@ type DB struct {
 	logger  *slog.Logger
 	unlock  func() error // releases the SQLite file lock
 	group   *groupCommit // InGroupTx's workers (groupcommit.go)
+	writes  *tableWrites // WriteCount's counts; nil on PostgreSQL
 }
 
 // Options tune Open. The zero value is fine.
@@ -85,6 +86,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		dialector gorm.Dialector
 		dialect   Dialect
 		unlock    = func() error { return nil }
+		writes    *tableWrites
 		err       error
 	)
 	// Until the store is handed out, a failure releases the SQLite lock.
@@ -112,7 +114,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		// Statements are cached on the driver connection (sqlite_stmtcache.go), not
 		// by gorm's PrepareStmt: a statement that first runs inside a transaction is
 		// prepared on it and closed with it, so PrepareStmt parses as often as before.
-		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path))}
+		writes = &tableWrites{}
+		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path), writes)}
 		dialect = SQLite
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialector = postgres.Open(rawURL)
@@ -141,7 +144,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{gorm: g, dialect: dialect, logger: logger, unlock: unlock}
+	db := &DB{gorm: g, dialect: dialect, logger: logger, unlock: unlock, writes: writes}
 	if err = db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connecting to %s database: %w", dialect, err)

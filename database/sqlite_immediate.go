@@ -20,8 +20,9 @@ import (
 
 // immediateConnector opens driver connections whose transactions begin IMMEDIATE.
 type immediateConnector struct {
-	dsn string
-	drv driver.Driver
+	dsn    string
+	drv    driver.Driver
+	writes *tableWrites
 }
 
 func (c immediateConnector) Connect(context.Context) (driver.Conn, error) {
@@ -34,6 +35,12 @@ func (c immediateConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sqlite driver connection %T lacks the context methods", conn)
 	}
+	hooker, ok := conn.(preUpdateHooker)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("sqlite driver connection %T has no pre-update hook", conn)
+	}
+	hooker.RegisterPreUpdateHook(c.writes.hook)
 	return immediateConn{newStmtCachingConn(inner)}, nil
 }
 
@@ -88,7 +95,8 @@ func (t immediateTx) Rollback() error {
 	return err
 }
 
-// openSQLite opens a pool on dsn whose write transactions begin IMMEDIATE.
-func openSQLite(dsn string) *sql.DB {
-	return sql.OpenDB(immediateConnector{dsn: dsn, drv: &sqlite.Driver{}})
+// openSQLite opens a pool on dsn whose write transactions begin IMMEDIATE and whose
+// row writes writes counts.
+func openSQLite(dsn string, writes *tableWrites) *sql.DB {
+	return sql.OpenDB(immediateConnector{dsn: dsn, drv: &sqlite.Driver{}, writes: writes})
 }

@@ -2,6 +2,8 @@ package services_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -169,5 +171,102 @@ func TestTransitionFromTheCallersLockedRead(t *testing.T) {
 		if got.Status != mapping.Down || got.Name != "API" {
 			t.Fatalf("service after = %+v, want API down", got)
 		}
+	})
+}
+
+// Lock may answer from what it read before (on SQLite, rowCache), so every way a
+// service row changes must show in the next Lock: the API, a transition, a statement
+// of any package, a deletion; and a write that rolled back must not.
+func TestLockSeesEveryWrite(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		srv, store := newServer(t, db)
+		ctx := context.Background()
+		svc, err := store.Create(ctx, srv.Org.ID, services.CreateInput{Name: "API"})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		lock := func(t *testing.T) (services.Service, error) {
+			t.Helper()
+			var got services.Service
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				var err error
+				got, err = store.Lock(ctx, srv.Org.ID, svc.ID)
+				return err
+			})
+			return got, err
+		}
+		mustLock := func(t *testing.T) services.Service {
+			t.Helper()
+			got, err := lock(t)
+			if err != nil {
+				t.Fatalf("Lock: %v", err)
+			}
+			return got
+		}
+		mustLock(t) // what a cache would keep
+
+		t.Run("an update through the API", func(t *testing.T) {
+			res := srv.Admin(http.MethodPatch, "/api/v1/services/"+svc.ID.String(), map[string]any{"name": "API v2", "sla_target": 99.5})
+			if res.Status != http.StatusOK {
+				t.Fatalf("PATCH: %d %s", res.Status, res.Body)
+			}
+			got := mustLock(t)
+			if got.Name != "API v2" || got.SLATarget == nil || *got.SLATarget != 99.5 {
+				t.Fatalf("Lock after PATCH = %q, SLA %v; want API v2, 99.5", got.Name, got.SLATarget)
+			}
+		})
+		t.Run("a transition", func(t *testing.T) {
+			if _, err := store.Transition(ctx, services.TransitionInput{OrgID: srv.Org.ID, ServiceID: svc.ID, To: mapping.Down, Source: services.SourceManual}); err != nil {
+				t.Fatalf("Transition: %v", err)
+			}
+			if got := mustLock(t); got.Status != mapping.Down {
+				t.Fatalf("Lock after a transition to down = %s", got.Status)
+			}
+		})
+		t.Run("a statement of another package", func(t *testing.T) {
+			if err := db.Conn(ctx).Exec("UPDATE services SET description = ? WHERE id = ?", "raw", svc.ID).Error; err != nil {
+				t.Fatalf("UPDATE: %v", err)
+			}
+			if got := mustLock(t); got.Description != "raw" {
+				t.Fatalf("Lock after a raw UPDATE: description %q, want raw", got.Description)
+			}
+		})
+		t.Run("a write that rolled back", func(t *testing.T) {
+			errDoomed := errors.New("doomed")
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				if err := db.Conn(ctx).Exec("UPDATE services SET name = 'doomed' WHERE id = ?", svc.ID).Error; err != nil {
+					return err
+				}
+				got, err := store.Lock(ctx, srv.Org.ID, svc.ID)
+				if err != nil {
+					return err
+				}
+				if got.Name != "doomed" {
+					t.Errorf("Lock inside the writing transaction: %q, want its own write", got.Name)
+				}
+				return errDoomed
+			})
+			if !errors.Is(err, errDoomed) {
+				t.Fatalf("InTx: %v", err)
+			}
+			if got := mustLock(t); got.Name != "API v2" {
+				t.Fatalf("Lock after the rollback: %q, want API v2", got.Name)
+			}
+		})
+		t.Run("a row changed through the returned value", func(t *testing.T) {
+			got := mustLock(t)
+			*got.SLATarget = 1 // a caller's mistake must not reach the next caller
+			if again := mustLock(t); *again.SLATarget != 99.5 {
+				t.Fatalf("Lock after a caller wrote through SLATarget: %v, want 99.5", *again.SLATarget)
+			}
+		})
+		t.Run("a deletion", func(t *testing.T) {
+			if res := srv.Admin(http.MethodDelete, "/api/v1/services/"+svc.ID.String(), nil); res.Status != http.StatusNoContent {
+				t.Fatalf("DELETE: %d %s", res.Status, res.Body)
+			}
+			if _, err := lock(t); apierr.CodeOf(err) != apierr.CodeNotFound {
+				t.Fatalf("Lock after DELETE: %v, want not_found", err)
+			}
+		})
 	})
 }

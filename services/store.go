@@ -108,6 +108,7 @@ type Store struct {
 	now         func() time.Time
 	changeFuncs []ChangeFunc
 	postFuncs   []PostFunc
+	cache       rowCache // lockRow's rows, on SQLite
 }
 
 // Options configure a Store.
@@ -222,8 +223,16 @@ func (s *Store) Lock(ctx context.Context, orgID, id uuid.UUID) (Service, error) 
 	return row.toService(), nil
 }
 
-// lockRow reads and locks a service row; a missing one is errServiceNotFound.
+// lockRow reads and locks a service row; a missing one is errServiceNotFound. On
+// SQLite a row no statement has written since it was last read comes from the
+// cache (rowCache).
 func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, error) {
+	writes, counted := s.db.WriteCount(serviceRow{}.TableName())
+	if counted {
+		if row, ok := s.cache.get(id, writes); ok && row.OrgID == orgID {
+			return row, nil
+		}
+	}
 	// Every delivery to a fixed service runs this, so it skips gorm (database.QueryRow).
 	var row serviceRow
 	err := s.db.QueryRow(ctx, lockServiceSQL[s.db.Dialect()], id, orgID).Scan(database.ScanInto(&row)...)
@@ -232,6 +241,9 @@ func (s *Store) lockRow(ctx context.Context, orgID, id uuid.UUID) (serviceRow, e
 	}
 	if err != nil {
 		return row, fmt.Errorf("locking service: %w", err)
+	}
+	if counted {
+		s.cache.keepAfterCommit(ctx, row, writes)
 	}
 	return row, nil
 }
