@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -57,7 +58,7 @@ func newOutbox(t *testing.T, db *database.DB, clock *testclock.Clock, box *secre
 	t.Helper()
 	return notify.NewOutbox(notify.Options{
 		DB: db, Box: box, NowFunc: clock.Now, Logger: dbtest.Logger(t), AllowPrivate: allowPrivate,
-		Notifiers:  map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(allowPrivate), clock.Now)},
+		Notifiers:  map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(allowPrivate, 4), clock.Now)},
 		JitterFunc: func(d time.Duration) time.Duration { return d },
 		WorkerID:   workerID,
 	})
@@ -564,7 +565,7 @@ func TestSlowAttemptIsNeverStolen(t *testing.T) {
 		mk := func(id string) *notify.Outbox {
 			return notify.NewOutbox(notify.Options{
 				DB: db, Box: f.box, NowFunc: f.clock.Now, Logger: dbtest.Logger(t), AllowPrivate: true, WorkerID: id,
-				Notifiers: map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(true), f.clock.Now)},
+				Notifiers: map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(true, 4), f.clock.Now)},
 				Lease:     300 * time.Millisecond,
 			})
 		}
@@ -599,6 +600,71 @@ func TestSlowAttemptIsNeverStolen(t *testing.T) {
 		}
 		if n := len(ep.requests()); n != 1 {
 			t.Fatalf("endpoint got %d requests, want 1", n)
+		}
+	})
+}
+
+// Bursts of events to one endpoint reuse the connections the first burst opened: the
+// endpoint sees as many connections as attempts run at once, not a new dial for each
+// attempt the client could not keep open. The endpoint holds each burst until all of
+// its attempts have arrived, so every burst needs that many connections at once.
+func TestBurstsToOneEndpointReuseConnections(t *testing.T) {
+	const workers, bursts = 8, 3
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		var (
+			mu      sync.Mutex
+			dialled int
+			arrived int
+			gate    = make(chan struct{})
+		)
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			mu.Lock()
+			arrived++
+			wait := gate
+			if arrived%workers == 0 {
+				close(gate)
+				gate = make(chan struct{})
+			}
+			mu.Unlock()
+			select {
+			case <-wait:
+			case <-time.After(5 * time.Second): // a short burst: answer anyway, the count tells
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				mu.Lock()
+				dialled++
+				mu.Unlock()
+			}
+		}
+		srv.Start()
+		t.Cleanup(srv.Close)
+
+		f.createChannel(t, map[string]any{"url": srv.URL})
+		for range workers * bursts {
+			f.enqueue(t, notify.EventServiceStatusChanged)
+		}
+		outbox := notify.NewOutbox(notify.Options{
+			DB: db, Box: f.box, NowFunc: f.clock.Now, Logger: dbtest.Logger(t), AllowPrivate: true, WorkerID: "burst",
+			Notifiers: map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(true, workers), f.clock.Now)},
+			Workers:   workers,
+		})
+		for i := range bursts {
+			if n, err := outbox.DeliverDue(context.Background()); err != nil || n != workers {
+				t.Fatalf("burst %d: DeliverDue = %d, %v; want %d attempts", i+1, n, err, workers)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if arrived != workers*bursts {
+			t.Fatalf("endpoint got %d requests, want %d", arrived, workers*bursts)
+		}
+		if dialled != workers {
+			t.Fatalf("endpoint saw %d connections for %d bursts of %d attempts, want %d (one per attempt in flight)", dialled, bursts, workers, workers)
 		}
 	})
 }

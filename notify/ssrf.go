@@ -103,17 +103,24 @@ func dialControl(network, address string, _ syscall.RawConn) error {
 // endpoint point statusgate anywhere), uses no proxy from the environment (a proxy
 // would dial for us and skip the address check), and, unless allowPrivate, refuses
 // forbidden addresses when it connects. Each attempt's deadline comes from its context.
-func NewClient(allowPrivate bool) *http.Client {
+//
+// inFlight is how many attempts can run at once (the outbox's Workers). That many
+// connections to one host are kept open between attempts: events usually go to a
+// few endpoints (one Slack, one PagerDuty), and with fewer kept, every burst to one
+// of them closed the surplus and dialled it again (and TLS-handshook, against a real
+// endpoint) on the next.
+func NewClient(allowPrivate bool, inFlight int) *http.Client {
 	dialer := &net.Dialer{Timeout: AttemptTimeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		dialer.Control = dialControl
 	}
+	inFlight = max(inFlight, 1)
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          50,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConns:          max(50, 2*inFlight),
+		MaxIdleConnsPerHost:   inFlight,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   AttemptTimeout,
 		ResponseHeaderTimeout: AttemptTimeout,

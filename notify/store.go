@@ -141,7 +141,7 @@ type Options struct {
 	AllowPrivate bool
 	// Resolver checks URL hosts at create time; net.DefaultResolver when nil.
 	Resolver Resolver
-	// Workers bounds the attempts in flight in this instance (default 4).
+	// Workers bounds the attempts in flight in this instance (default 16).
 	Workers int
 	// Lease is how long a claim holds before another worker may take the delivery
 	// over (default 60 s); a live worker renews it every third of that.

@@ -134,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.metrics = metrics.New()
 	m.metrics.DBStats(db.SQL())
-	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate), m.NowFunc)
+	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate, m.Config.NotifyWorkers), m.NowFunc)
 	if err != nil {
 		return err
 	}
