@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	gormsqlite "github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -118,7 +119,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path), writes)}
 		dialect = SQLite
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		dialector = postgres.Open(rawURL)
+		dialector = postgres.New(postgres.Config{
+			DSN:          rawURL,
+			OptionOpenDB: []stdlib.OptionOpenDB{stdlib.OptionAfterConnect(encodeUUIDsDirectly)},
+		})
 		dialect = Postgres
 	default:
 		return nil, fmt.Errorf("database url %q: want sqlite://<path> or a postgres:// URL", redactURL(rawURL))
