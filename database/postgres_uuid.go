@@ -2,8 +2,8 @@ package database
 
 import (
 	"context"
+	"reflect"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -24,11 +24,24 @@ func encodeUUIDsDirectly(_ context.Context, conn *pgx.Conn) error {
 // encodes itself. Where a [16]byte does not fit the parameter's type, pgx finds no
 // plan for it and goes on to its other ways, the Valuer among them, as before.
 func tryWrapUUID(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
-	u, ok := value.(uuid.UUID)
-	if !ok {
+	if !isGoogleUUID(reflect.TypeOf(value)) {
 		return nil, nil, false
 	}
-	return &uuidEncodePlan{}, [16]byte(u), true
+	return &uuidEncodePlan{}, uuidBytes(value), true
+}
+
+// isGoogleUUID recognises github.com/google/uuid's UUID by name: this package
+// imports no domain-level library (DESIGN.md), and the type is a [16]byte whose
+// bytes are the uuid's.
+func isGoogleUUID(t reflect.Type) bool {
+	return t != nil && t.PkgPath() == "github.com/google/uuid" && t.Name() == "UUID" &&
+		t.Kind() == reflect.Array && t.Len() == 16 && t.Elem().Kind() == reflect.Uint8
+}
+
+var byte16Type = reflect.TypeFor[[16]byte]()
+
+func uuidBytes(value any) [16]byte {
+	return reflect.ValueOf(value).Convert(byte16Type).Interface().([16]byte)
 }
 
 // uuidEncodePlan hands a uuid.UUID's bytes to the plan pgx found for a [16]byte.
@@ -37,5 +50,5 @@ type uuidEncodePlan struct{ next pgtype.EncodePlan }
 func (p *uuidEncodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
 
 func (p *uuidEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
-	return p.next.Encode([16]byte(value.(uuid.UUID)), buf)
+	return p.next.Encode(uuidBytes(value), buf)
 }
