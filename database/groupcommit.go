@@ -280,7 +280,8 @@ func (f *functionFailed) Unwrap() error        { return f.err }
 // function that failed or whose caller left, hooks[i] for one that ran, and returns
 // the error that fails every other function (nil once committed). Without
 // savepoints, the first function to fail rolls the pass back (errFunctionFailed).
-// The statements are BEGIN, with savepoints a SAVEPOINT per function (and a
+// The statements are BEGIN, a read ahead per Prefetcher the functions named, with
+// savepoints a SAVEPOINT per function (and a
 // ROLLBACK TO for one that failed), the INSERTs of what the functions queued with
 // InsertLater (per function with savepoints, else once for the pass), and one COMMIT.
 func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCommit, savepoints bool) error {
@@ -294,11 +295,21 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 	ok := 0
 	batchRows := &pendingRows{} // InsertLater's rows of a pass without savepoints
 	memo := txMemo{}            // Memo's reads, shared by the pass's functions
+	ahead, err := prefetch(withTx(ctx, tx, &afterCommit{}, batchRows, memo), batch)
+	if err != nil {
+		return g.abort(tx, fmt.Errorf("reading ahead for a group transaction: %w", err))
+	}
+	stale := false // a function ran without a value read ahead: it may have changed the rest
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err // the caller left before its turn: nothing was written
 			continue
 		}
+		var value any
+		if ahead != nil && !stale {
+			value = ahead[i]
+		}
+		stale = stale || value == nil
 		// One name for every savepoint: ROLLBACK TO goes to the newest of a name,
 		// this function's, and one text is one cached statement, not 64.
 		const sp = "d"
@@ -312,7 +323,11 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 		if savepoints {
 			rows = &pendingRows{} // flushed before the savepoint is left, so it fails alone
 		}
-		err := runGuarded(withTx(context.WithoutCancel(j.ctx), tx, hooks[i], rows, memo), j.fn)
+		fnCtx := withTx(context.WithoutCancel(j.ctx), tx, hooks[i], rows, memo)
+		if value != nil {
+			fnCtx = context.WithValue(fnCtx, prefetchedKey{}, value)
+		}
+		err := runGuarded(fnCtx, j.fn)
 		if err == nil && savepoints {
 			err = rows.flush(tx)
 		}

@@ -52,6 +52,22 @@ func countRows(t *testing.T, db *database.DB, table string) int64 {
 // answered, when not nil, counts the callers that have returned.
 func batchOf(t *testing.T, db *database.DB, answered *atomic.Int64, first func(ctx context.Context) error, others []func(ctx context.Context) error) []error {
 	t.Helper()
+	calls := make([]groupCall, len(others))
+	for i, fn := range others {
+		calls[i] = groupCall{context.Background(), fn}
+	}
+	return batchOfCalls(t, db, answered, first, calls)
+}
+
+// groupCall is a function handed to InGroupTx with the context it is handed with.
+type groupCall struct {
+	ctx context.Context
+	fn  func(ctx context.Context) error
+}
+
+// batchOfCalls is batchOf for callers that hand in contexts of their own.
+func batchOfCalls(t *testing.T, db *database.DB, answered *atomic.Int64, first func(ctx context.Context) error, others []groupCall) []error {
+	t.Helper()
 	errs := make([]error, len(others)+1)
 	started, release := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
@@ -68,11 +84,11 @@ func batchOf(t *testing.T, db *database.DB, answered *atomic.Int64, first func(c
 		}
 	}()
 	<-started
-	for i, fn := range others {
+	for i, call := range others {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i+1] = db.InGroupTx(context.Background(), fn)
+			errs[i+1] = db.InGroupTx(call.ctx, call.fn)
 			if answered != nil {
 				answered.Add(1)
 			}

@@ -28,6 +28,13 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.Statement.ConnPool.QueryRowContext(c.Statement.Context, db.rebind(query), args...)
 }
 
+// Query is QueryRow for a statement that returns any number of rows; the caller
+// closes them.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c := db.Conn(ctx)
+	return c.Statement.ConnPool.QueryContext(c.Statement.Context, db.rebind(query), args...)
+}
+
 // rebound caches each query's PostgreSQL form: the texts are few and constant.
 var rebound sync.Map // string → string
 

@@ -187,3 +187,61 @@ func TestGroupCommitOfDeliveries(t *testing.T) {
 		})
 	}
 }
+
+// Deliveries in one batch see what the deliveries before them in it changed, also
+// when two receivers feed one service: on PostgreSQL the batch locks its receivers
+// and services in one statement before any delivery runs, and a delivery must not
+// get a service row an earlier one has since changed. The deliveries are queued one
+// by one, so the batch runs them in this order.
+func TestBatchedDeliveriesFollowEachOther(t *testing.T) {
+	t.Parallel()
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			type send struct {
+				token, status string
+				want          string // "previous→new" when processed, "" when unchanged
+			}
+			var f *fixture
+			steps := []send{}
+			db := groupedDB(t, d, 7, nil, nil)
+			f = newFixture(t, db, fixtureOptions{})
+			shared, a := f.fixedReceiver("Shared", nil)
+			b := f.createReceiver(map[string]any{"name": "Second hook", "service_id": shared.ID})
+			_, c := f.fixedReceiver("Other", nil)
+			steps = append(steps,
+				send{c.Token, "degraded", "operational→degraded"}, // the first batch, alone
+				send{a.Token, "down", "operational→down"},
+				send{c.Token, "down", "degraded→down"},
+				send{b.Token, "operational", "down→operational"}, // the shared service, changed by a
+				send{a.Token, "operational", ""},
+				send{b.Token, "maintenance", "operational→maintenance"},
+				send{c.Token, "down", ""},
+			)
+			answers := make([]apitest.Answer, len(steps))
+			errs := make([]error, len(steps))
+			var wg sync.WaitGroup
+			for i, s := range steps {
+				wg.Go(func() {
+					answers[i], errs[i] = sendWebhook(f.inboundURL(s.token), bytes.NewReader([]byte(fmt.Sprintf(`{"status":%q}`, s.status))), nil)
+				})
+				for db.GroupCommitStats().Waiting < int64(i+1) {
+					time.Sleep(time.Millisecond) // queued in order: a condition, not a duration
+				}
+			}
+			wg.Wait()
+			for i, s := range steps {
+				if errs[i] != nil {
+					t.Fatalf("delivery %d: %v", i, errs[i])
+				}
+				ans := expect(t, answers[i], http.StatusOK, map[bool]string{true: "processed", false: "ignored"}[s.want != ""], "")
+				if s.want != "" && str(ans.PreviousStatus)+"→"+str(ans.NewStatus) != s.want {
+					t.Fatalf("delivery %d (%s): %s→%s, want %s", i, s.status, str(ans.PreviousStatus), str(ans.NewStatus), s.want)
+				}
+			}
+			if got := f.getService(shared.ID).Status; got != "maintenance" {
+				t.Fatalf("shared service is %s, want maintenance", got)
+			}
+		})
+	}
+}

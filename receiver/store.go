@@ -63,6 +63,8 @@ type Store struct {
 	now       func() time.Time
 	tokens    *tokenSet // enabled receivers' token hashes (guard.go)
 	prunes    pruneCounter
+	// batchLocks locks a batch's receivers and fixed services at once (PostgreSQL).
+	batchLocks *batchLocker
 }
 
 // StoreConfig is what a Store needs.
@@ -82,7 +84,7 @@ func NewStore(cfg StoreConfig) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now, tokens: newTokenSet(cfg.DB, now)}
+	return &Store{db: cfg.DB, services: cfg.Services, box: cfg.Box, publicURL: strings.TrimRight(cfg.PublicURL, "/"), now: now, tokens: newTokenSet(cfg.DB, now), batchLocks: &batchLocker{db: cfg.DB}}
 }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
