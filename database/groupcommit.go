@@ -76,6 +76,9 @@ type groupJob struct {
 	ctx  context.Context
 	fn   func(ctx context.Context) error
 	done chan error
+	// ahead is what WithPrefetch asked for (nil p: nothing), found when the job is
+	// handed in, on the caller's goroutine rather than the worker's.
+	ahead prefetchRequest
 }
 
 type groupCommit struct {
@@ -142,6 +145,7 @@ func (db *DB) GroupCommitStats() GroupCommitStats {
 
 func (g *groupCommit) submit(ctx context.Context, fn func(ctx context.Context) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	j.ahead, _ = ctx.Value(prefetchKey{}).(prefetchRequest)
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()

@@ -50,39 +50,42 @@ func Prefetched(ctx context.Context) any {
 
 // prefetch runs each Prefetcher the batch's functions named, once, with their keys
 // in batch order, and returns the value for each function (nil for a function that
-// asked for none). Functions whose callers have left are skipped, as the pass skips
-// them.
+// asked for none; nil for all when none asked). Functions whose callers have left
+// are skipped, as the pass skips them.
 func prefetch(ctx context.Context, batch []*groupJob) ([]any, error) {
-	var order []Prefetcher // the order first named: the statements run in it
-	byPrefetcher := map[Prefetcher][]int{}
+	// A batch names one Prefetcher, if any: a slice searched in turn beats a map.
+	type reads struct {
+		p    Prefetcher
+		jobs []int
+		keys []any
+	}
+	var all []reads // in the order first named: the statements run in it
 	for i, j := range batch {
-		r, ok := j.ctx.Value(prefetchKey{}).(prefetchRequest)
-		if !ok || j.ctx.Err() != nil {
+		if j.ahead.p == nil || j.ctx.Err() != nil {
 			continue
 		}
-		if _, seen := byPrefetcher[r.p]; !seen {
-			order = append(order, r.p)
+		n := 0
+		for n < len(all) && all[n].p != j.ahead.p {
+			n++
 		}
-		byPrefetcher[r.p] = append(byPrefetcher[r.p], i)
+		if n == len(all) {
+			all = append(all, reads{p: j.ahead.p})
+		}
+		all[n].jobs, all[n].keys = append(all[n].jobs, i), append(all[n].keys, j.ahead.key)
 	}
-	if len(order) == 0 {
+	if len(all) == 0 {
 		return nil, nil
 	}
 	values := make([]any, len(batch))
-	for _, p := range order {
-		idx := byPrefetcher[p]
-		keys := make([]any, len(idx))
-		for k, i := range idx {
-			keys[k] = batch[i].ctx.Value(prefetchKey{}).(prefetchRequest).key
-		}
-		got, err := p.Prefetch(ctx, keys)
+	for _, r := range all {
+		got, err := r.p.Prefetch(ctx, r.keys)
 		if err != nil {
 			return nil, err
 		}
-		if len(got) != len(keys) {
-			return nil, fmt.Errorf("prefetch returned %d values for %d keys", len(got), len(keys))
+		if len(got) != len(r.keys) {
+			return nil, fmt.Errorf("prefetch returned %d values for %d keys", len(got), len(r.keys))
 		}
-		for k, i := range idx {
+		for k, i := range r.jobs {
 			values[i] = got[k]
 		}
 	}

@@ -408,16 +408,7 @@ func (s *Store) lockReceiver(ctx context.Context, recv active) (receiverRow, err
 // which.
 func (s *Store) lockForDelivery(ctx context.Context, recv active, withService bool) (receiverRow, *services.Service, error) {
 	if withService && s.db.Dialect() == database.Postgres {
-		var (
-			locked receiverRow
-			svc    services.Service
-			err    error
-		)
-		if both, ok := database.Prefetched(ctx).(lockedBoth); ok {
-			locked, svc = both.row, both.svc
-		} else {
-			locked, svc, err = s.lockBoth(ctx, recv)
-		}
+		locked, svc, err := s.lockBoth(ctx, recv)
 		if err == nil && !sameConfig(locked, recv.row) {
 			err = errStaleConfig
 		}
@@ -447,19 +438,34 @@ var lockBothSQL = map[database.Dialect]string{
 	database.Postgres: selectBothSQL + " FOR " + database.LockStrength + " OF r, s",
 }
 
-var selectBothSQL = "SELECT " + database.Columns(receiverRow{}, "r") + ", " + services.LockColumns("s") +
+// bothColumns are what lockBoth and batchLocker read of a receiver r and its service
+// s, in the order scanBoth scans them.
+var bothColumns = database.Columns(receiverRow{}, "r") + ", " + services.LockColumns("s")
+
+var selectBothSQL = "SELECT " + bothColumns +
 	" FROM receivers r, services s WHERE r.id = ? AND r.org_id = ? AND s.id = ? AND s.org_id = ?"
 
-// lockBoth runs lockBothSQL for recv; sql.ErrNoRows when either row is gone.
-func (s *Store) lockBoth(ctx context.Context, recv active) (receiverRow, services.Service, error) {
-	var row receiverRow
+// scanBoth scans one row of bothColumns (from an *sql.Row or *sql.Rows).
+func scanBoth(row interface{ Scan(dest ...any) error }) (lockedBoth, error) {
+	var r receiverRow
 	var svc services.LockedRow
-	err := s.db.QueryRow(ctx, lockBothSQL[s.db.Dialect()], recv.row.ID, recv.row.OrgID, *recv.row.ServiceID, recv.row.OrgID).
-		Scan(append(database.ScanInto(&row), svc.Dest()...)...)
+	if err := row.Scan(append(database.ScanInto(&r), svc.Dest()...)...); err != nil {
+		return lockedBoth{}, err
+	}
+	return lockedBoth{row: r, svc: svc.Service()}, nil
+}
+
+// lockBoth runs lockBothSQL for recv, unless its batch locked both rows for it
+// already (batchLocker); sql.ErrNoRows when either row is gone.
+func (s *Store) lockBoth(ctx context.Context, recv active) (receiverRow, services.Service, error) {
+	if both, ok := database.Prefetched(ctx).(lockedBoth); ok {
+		return both.row, both.svc, nil
+	}
+	both, err := scanBoth(s.db.QueryRow(ctx, lockBothSQL[s.db.Dialect()], recv.row.ID, recv.row.OrgID, *recv.row.ServiceID, recv.row.OrgID))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		err = fmt.Errorf("locking the receiver and its service: %w", err)
 	}
-	return row, svc.Service(), err
+	return both.row, both.svc, err
 }
 
 // lockKey names the rows a delivery to a fixed service reads and locks first: its
@@ -482,7 +488,7 @@ type lockedBoth struct {
 // are gone, so that lockForDelivery's two statements say which.
 type batchLocker struct{ db *database.DB }
 
-var lockBatchSQL = "SELECT " + database.Columns(receiverRow{}, "r") + ", " + services.LockColumns("s") +
+var lockBatchSQL = "SELECT " + bothColumns +
 	" FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS uuid[])) AS k(rid, oid, sid)" +
 	" JOIN receivers r ON r.id = k.rid AND r.org_id = k.oid JOIN services s ON s.id = k.sid AND s.org_id = k.oid" +
 	" ORDER BY r.id FOR " + database.LockStrength + " OF r, s"
@@ -507,12 +513,11 @@ func (b *batchLocker) Prefetch(ctx context.Context, keys []any) ([]any, error) {
 	defer rows.Close()
 	locked := make(map[uuid.UUID]lockedBoth, len(receiverIDs))
 	for rows.Next() {
-		var row receiverRow
-		var svc services.LockedRow
-		if err := rows.Scan(append(database.ScanInto(&row), svc.Dest()...)...); err != nil {
+		both, err := scanBoth(rows)
+		if err != nil {
 			return nil, fmt.Errorf("reading the batch's receivers and services: %w", err)
 		}
-		locked[row.ID] = lockedBoth{row: row, svc: svc.Service()}
+		locked[both.row.ID] = both
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("locking the batch's receivers and services: %w", err)
