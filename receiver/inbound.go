@@ -485,28 +485,34 @@ type lockedBoth struct {
 // two batches lock shared rows in the same order. A delivery whose receiver or
 // service an earlier delivery of the batch also names gets nothing (that delivery
 // may change them first) and locks its own at its turn, as does one whose rows
-// are gone, so that lockForDelivery's two statements say which.
+// are gone or in another organization, so that lockForDelivery's two statements
+// say which.
 type batchLocker struct{ db *database.DB }
 
+// The rows are joined on their ids alone, and Prefetch checks their organizations:
+// with org_id in the join, org_id = r.org_id = s.org_id let the planner reach the
+// services through their (org_id, name_key) index, and on tables not yet analyzed
+// (every new database, until autovacuum gets to it) it did, reading every service
+// of the organization for each delivery.
 var lockBatchSQL = "SELECT " + bothColumns +
-	" FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[]), CAST(? AS uuid[])) AS k(rid, oid, sid)" +
-	" JOIN receivers r ON r.id = k.rid AND r.org_id = k.oid JOIN services s ON s.id = k.sid AND s.org_id = k.oid" +
+	" FROM unnest(CAST(? AS uuid[]), CAST(? AS uuid[])) AS k(rid, sid)" +
+	" JOIN receivers r ON r.id = k.rid JOIN services s ON s.id = k.sid" +
 	" ORDER BY r.id FOR " + database.LockStrength + " OF r, s"
 
 // Prefetch implements database.Prefetcher; keys are lockKeys, values lockedBoths.
 func (b *batchLocker) Prefetch(ctx context.Context, keys []any) ([]any, error) {
 	named := map[uuid.UUID]bool{}
 	first := make([]bool, len(keys))
-	var receiverIDs, orgIDs, serviceIDs []uuid.UUID
+	var receiverIDs, serviceIDs []uuid.UUID
 	for i, k := range keys {
 		key := k.(lockKey)
 		if named[key.receiverID] || named[key.serviceID] {
 			continue
 		}
 		named[key.receiverID], named[key.serviceID], first[i] = true, true, true
-		receiverIDs, orgIDs, serviceIDs = append(receiverIDs, key.receiverID), append(orgIDs, key.orgID), append(serviceIDs, key.serviceID)
+		receiverIDs, serviceIDs = append(receiverIDs, key.receiverID), append(serviceIDs, key.serviceID)
 	}
-	rows, err := b.db.Query(ctx, lockBatchSQL, receiverIDs, orgIDs, serviceIDs)
+	rows, err := b.db.Query(ctx, lockBatchSQL, receiverIDs, serviceIDs)
 	if err != nil {
 		return nil, fmt.Errorf("locking the batch's receivers and services: %w", err)
 	}
@@ -524,7 +530,9 @@ func (b *batchLocker) Prefetch(ctx context.Context, keys []any) ([]any, error) {
 	}
 	values := make([]any, len(keys))
 	for i, k := range keys {
-		if both, ok := locked[k.(lockKey).receiverID]; ok && first[i] {
+		key := k.(lockKey)
+		both, ok := locked[key.receiverID]
+		if ok && first[i] && both.row.OrgID == key.orgID && both.svc.OrgID == key.orgID {
 			values[i] = both
 		}
 	}

@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +78,91 @@ func TestLockBothReadsWhatGormReads(t *testing.T) {
 			t.Fatalf("lockBoth's service =\n%+v\ngorm's =\n%+v", gotSvc, wantSvc)
 		}
 	})
+}
+
+// batchRows makes n receivers in org, each with a service of its own in svcOrg.
+func batchRows(t *testing.T, db *database.DB, org, svcOrg uuid.UUID, n int) []lockKey {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	keys := make([]lockKey, n)
+	for i := range keys {
+		svcID, recvID := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+		if err := db.Conn(ctx).Exec("INSERT INTO services (id, org_id, name, name_key, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'operational', ?, ?, ?)",
+			svcID, svcOrg, "svc "+svcID.String(), "svc "+svcID.String(), now, now, now).Error; err != nil {
+			t.Fatal(err)
+		}
+		row := receiverRow{ID: recvID, OrgID: org, Name: "r", ServiceID: &svcID, StatusField: "status", StatusFields: `["status"]`,
+			StatusMapping: "{}", Preset: "generic", SignatureParams: "{}", SilenceStatus: "down", Enabled: true, TokenHash: "hash " + recvID.String(), TokenHint: "h", CreatedAt: now, UpdatedAt: now}
+		if err := db.Conn(ctx).Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = lockKey{receiverID: recvID, orgID: org, serviceID: svcID}
+	}
+	return keys
+}
+
+func newOrg(t *testing.T, db *database.DB) uuid.UUID {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	if err := db.Conn(context.Background()).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
+		id, "org-"+id.String(), "Org", time.Now().UTC()).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// The batch lock joins its rows by id alone, so the organization a delivery was
+// evaluated in is checked on what comes back: a receiver or service of another
+// organization is not handed to the delivery, which then reads its own rows and
+// learns that they are not there.
+func TestBatchLockerKeepsToTheOrganization(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t, database.Postgres)
+	ctx := context.Background()
+	orgA, orgB := newOrg(t, db), newOrg(t, db)
+	keys := batchRows(t, db, orgA, orgA, 2)
+	keys = append(keys, batchRows(t, db, orgA, orgB, 1)...) // a service of another organization
+	keys[1].orgID = orgB                                    // evaluated as if in another organization
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	var values []any
+	if err := db.InTx(ctx, func(ctx context.Context) (err error) {
+		values, err = (&batchLocker{db: db}).Prefetch(ctx, args)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if both, ok := values[0].(lockedBoth); !ok || both.row.ID != keys[0].receiverID || both.svc.ID != keys[0].serviceID {
+		t.Fatalf("the delivery of the right organization got %+v, want its receiver and service", values[0])
+	}
+	for _, i := range []int{1, 2} {
+		if values[i] != nil {
+			t.Fatalf("key %d (another organization's rows) got %+v, want nothing", i, values[i])
+		}
+	}
+}
+
+// A new database has no planner statistics until autovacuum first analyzes it. The
+// batch lock must still reach every service by its primary key: given the chance, the
+// planner read them through (org_id, name_key), every service of the organization
+// for each delivery in the batch.
+func TestBatchLockReadsServicesByID(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t, database.Postgres)
+	org := newOrg(t, db)
+	keys := batchRows(t, db, org, org, 200)[:9]
+	var receiverIDs, serviceIDs []uuid.UUID
+	for _, k := range keys {
+		receiverIDs, serviceIDs = append(receiverIDs, k.receiverID), append(serviceIDs, k.serviceID)
+	}
+	var plan string
+	if err := db.QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+lockBatchSQL, receiverIDs, serviceIDs).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plan, "services_org_id_name_key_key") {
+		t.Fatalf("the batch lock reads services through their organization's index:\n%s", plan)
+	}
 }
