@@ -277,11 +277,21 @@ func (s *Store) touch(ctx context.Context, id uuid.UUID, changes map[string]any,
 	return nil
 }
 
+// openAutoWhere finds a service's open automatic incident through
+// incidents_one_open_auto. automatic is written out, not bound: a store can use a
+// partial index only where it can prove the index's predicate from the query's
+// text, and PostgreSQL's generic plan for automatic = ? read every open incident
+// of every organization instead.
+var openAutoWhere = map[database.Dialect]string{
+	database.SQLite:   "service_id = ? AND automatic = 1 AND resolved_at IS NULL",
+	database.Postgres: "service_id = ? AND automatic AND resolved_at IS NULL",
+}
+
 // openAuto returns the service's open automatic incident, locked, or nil.
 func (s *Store) openAuto(ctx context.Context, serviceID uuid.UUID) (*incidentRow, error) {
 	var rows []incidentRow
 	err := s.db.ForUpdate(s.db.Conn(ctx)).
-		Where("service_id = ? AND automatic = ? AND resolved_at IS NULL", serviceID, true).Limit(1).Find(&rows).Error
+		Where(openAutoWhere[s.db.Dialect()], serviceID).Limit(1).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("reading open automatic incident: %w", err)
 	}
