@@ -34,7 +34,7 @@ func newEventFixture(t *testing.T, db *database.DB) *eventFixture {
 		return nil
 	}})
 	ef.svcs.AddChangeFunc(ef.inc.HandleChange)
-	ef.orgID = mustOrg(t, db)
+	ef.orgID = dbtest.Org(t, db)
 	ef.svc = ef.mustService(t, "API Gateway")
 	return ef
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statusgate/statusgate/database"
+	"github.com/statusgate/statusgate/dbtest"
 	"github.com/statusgate/statusgate/incidents"
 	"github.com/statusgate/statusgate/mapping"
 	"github.com/statusgate/statusgate/services"
@@ -33,7 +34,7 @@ func newFixture(t *testing.T, db *database.DB, orgID uuid.UUID, extra ...service
 	f := newStores(t, db, extra...)
 	f.orgID = orgID
 	if f.orgID == uuid.Nil {
-		f.orgID = mustOrg(t, db)
+		f.orgID = dbtest.Org(t, db)
 	}
 	f.svc = f.mustService(t, "API Gateway")
 	return f
@@ -151,14 +152,4 @@ func kinds(inc incidents.Incident) []string {
 		out[i] = u.Kind
 	}
 	return out
-}
-
-func mustOrg(t *testing.T, db *database.DB) uuid.UUID {
-	t.Helper()
-	id := uuid.Must(uuid.NewV7())
-	if err := db.Conn(context.Background()).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
-		id, "org-"+id.String()[:8], "Org", time.Now().UTC()).Error; err != nil {
-		t.Fatalf("creating organization: %v", err)
-	}
-	return id
 }

@@ -22,40 +22,21 @@ func TestOpenAutoUsesItsIndexInEveryPlan(t *testing.T) {
 	db := dbtest.Open(t, database.Postgres)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	org, svc := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
-		{"INSERT INTO organizations (id, slug, name, created_at) VALUES (?, 'org', 'Org', ?)", []any{org, now}},
-		{"INSERT INTO services (id, org_id, name, name_key, status, status_changed_at, created_at, updated_at) SELECT CASE WHEN i = 1 THEN CAST(? AS uuid) ELSE gen_random_uuid() END, ?, 's' || i, 's' || i, 'down', ?, ?, ? FROM generate_series(1, 300) i", []any{svc, org, now, now, now}},
-		{"INSERT INTO incidents (id, org_id, service_id, title, status, severity, automatic, started_at, created_at, updated_at) SELECT gen_random_uuid(), ?, id, 'down', 'investigating', 'major', true, ?, ?, ? FROM services", []any{org, now, now, now}},
-	} {
-		if err := db.Conn(ctx).Exec(stmt.sql, stmt.args...).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
+	org, svc := dbtest.Org(t, db), uuid.Must(uuid.NewV7())
+	dbtest.Exec(t, db, "INSERT INTO services (id, org_id, name, name_key, status, status_changed_at, created_at, updated_at)"+
+		" SELECT CASE WHEN i = 1 THEN CAST(? AS uuid) ELSE gen_random_uuid() END, ?, 's' || i, 's' || i, 'down', ?, ?, ? FROM generate_series(1, 300) i",
+		svc, org, now, now, now)
+	dbtest.Exec(t, db, "INSERT INTO incidents (id, org_id, service_id, title, status, severity, automatic, started_at, created_at, updated_at)"+
+		" SELECT gen_random_uuid(), ?, id, 'down', 'investigating', 'major', true, ?, ?, ? FROM services", org, now, now, now)
 	where := strings.Replace(openAutoWhere[database.Postgres], "?", "$1", 1)
-	var lines []string
-	err := db.InTx(ctx, func(ctx context.Context) error {
+	var plan string
+	err := db.InTx(ctx, func(ctx context.Context) (err error) {
 		for _, stmt := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "PREPARE open_auto(uuid) AS SELECT id FROM incidents WHERE " + where + " LIMIT 1"} {
 			if err := db.Conn(ctx).Exec(stmt).Error; err != nil {
 				return err
 			}
 		}
-		rows, err := db.Query(ctx, "EXPLAIN EXECUTE open_auto('"+svc.String()+"')")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				return err
-			}
-			lines = append(lines, line)
-		}
-		if err := rows.Err(); err != nil {
+		if plan, err = dbtest.Explain(ctx, db, "EXECUTE open_auto('"+svc.String()+"')"); err != nil {
 			return err
 		}
 		return db.Conn(ctx).Exec("DEALLOCATE open_auto").Error
@@ -63,7 +44,6 @@ func TestOpenAutoUsesItsIndexInEveryPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := strings.Join(lines, "\n")
 	if !strings.Contains(plan, "incidents_one_open_auto") || !strings.Contains(plan, "Index Cond: (service_id = $1)") {
 		t.Fatalf("the generic plan does not go through incidents_one_open_auto by service:\n%s", plan)
 	}

@@ -107,17 +107,20 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 	// A claim is a write, and shares a group commit as record does.
 	err := o.db.InGroupTx(ctx, func(ctx context.Context) error {
 		ids = nil
-		if o.db.Dialect() != database.Postgres {
-			return o.db.Conn(ctx).Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error
-		}
 		conn := o.db.Conn(ctx)
-		if err := conn.Exec(sortOff).Error; err != nil {
-			return err
+		postgres := o.db.Dialect() == database.Postgres
+		if postgres {
+			if err := conn.Exec(sortOff).Error; err != nil {
+				return err
+			}
 		}
 		if err := conn.Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error; err != nil {
 			return err
 		}
-		return conn.Exec(sortBack).Error
+		if postgres {
+			return conn.Exec(sortBack).Error
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claiming deliveries: %w", err)

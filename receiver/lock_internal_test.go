@@ -24,11 +24,7 @@ func TestLockBothReadsWhatGormReads(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		orgID := uuid.Must(uuid.NewV7())
-		if err := db.Conn(ctx).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
-			orgID, "org-"+orgID.String()[:8], "Org", now).Error; err != nil {
-			t.Fatal(err)
-		}
+		orgID := dbtest.Org(t, db)
 		svcs := services.NewStore(db, services.Options{})
 		target := 99.5
 		svc, err := svcs.Create(ctx, orgID, services.CreateInput{Name: "Mail", Description: "outbound", SLATarget: &target, Group: "Core", Position: 2})
@@ -88,10 +84,8 @@ func batchRows(t *testing.T, db *database.DB, org, svcOrg uuid.UUID, n int) []lo
 	keys := make([]lockKey, n)
 	for i := range keys {
 		svcID, recvID := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
-		if err := db.Conn(ctx).Exec("INSERT INTO services (id, org_id, name, name_key, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'operational', ?, ?, ?)",
-			svcID, svcOrg, "svc "+svcID.String(), "svc "+svcID.String(), now, now, now).Error; err != nil {
-			t.Fatal(err)
-		}
+		dbtest.Exec(t, db, "INSERT INTO services (id, org_id, name, name_key, status, status_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'operational', ?, ?, ?)",
+			svcID, svcOrg, "svc "+svcID.String(), "svc "+svcID.String(), now, now, now)
 		row := receiverRow{ID: recvID, OrgID: org, Name: "r", ServiceID: &svcID, StatusField: "status", StatusFields: `["status"]`,
 			StatusMapping: "{}", Preset: "generic", SignatureParams: "{}", SilenceStatus: "down", Enabled: true, TokenHash: "hash " + recvID.String(), TokenHint: "h", CreatedAt: now, UpdatedAt: now}
 		if err := db.Conn(ctx).Create(&row).Error; err != nil {
@@ -102,16 +96,6 @@ func batchRows(t *testing.T, db *database.DB, org, svcOrg uuid.UUID, n int) []lo
 	return keys
 }
 
-func newOrg(t *testing.T, db *database.DB) uuid.UUID {
-	t.Helper()
-	id := uuid.Must(uuid.NewV7())
-	if err := db.Conn(context.Background()).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
-		id, "org-"+id.String(), "Org", time.Now().UTC()).Error; err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // The batch lock joins its rows by id alone, so the organization a delivery was
 // evaluated in is checked on what comes back: a receiver or service of another
 // organization is not handed to the delivery, which then reads its own rows and
@@ -120,7 +104,7 @@ func TestBatchLockerKeepsToTheOrganization(t *testing.T) {
 	t.Parallel()
 	db := dbtest.Open(t, database.Postgres)
 	ctx := context.Background()
-	orgA, orgB := newOrg(t, db), newOrg(t, db)
+	orgA, orgB := dbtest.Org(t, db), dbtest.Org(t, db)
 	keys := batchRows(t, db, orgA, orgA, 2)
 	keys = append(keys, batchRows(t, db, orgA, orgB, 1)...) // a service of another organization
 	keys[1].orgID = orgB                                    // evaluated as if in another organization
@@ -152,14 +136,14 @@ func TestBatchLockerKeepsToTheOrganization(t *testing.T) {
 func TestBatchLockReadsServicesByID(t *testing.T) {
 	t.Parallel()
 	db := dbtest.Open(t, database.Postgres)
-	org := newOrg(t, db)
+	org := dbtest.Org(t, db)
 	keys := batchRows(t, db, org, org, 200)[:9]
 	var receiverIDs, serviceIDs []uuid.UUID
 	for _, k := range keys {
 		receiverIDs, serviceIDs = append(receiverIDs, k.receiverID), append(serviceIDs, k.serviceID)
 	}
-	var plan string
-	if err := db.QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+lockBatchSQL, receiverIDs, serviceIDs).Scan(&plan); err != nil {
+	plan, err := dbtest.Explain(context.Background(), db, lockBatchSQL, receiverIDs, serviceIDs)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(plan, "services_org_id_name_key_key") {

@@ -169,7 +169,7 @@ func TestTransitionSerializesConcurrentChanges(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		store := services.NewStore(db, services.Options{})
-		orgID := mustOrg(t, db)
+		orgID := dbtest.Org(t, db)
 		svc, err := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
 		if err != nil {
 			t.Fatal(err)
@@ -238,7 +238,7 @@ func TestTransitionIgnoresStaleEvents(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 		store := services.NewStore(db, services.Options{NowFunc: func() time.Time { return now }})
-		orgID := mustOrg(t, db)
+		orgID := dbtest.Org(t, db)
 		svc, _ := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
 		move := func(to mapping.Status, senderTime time.Time) services.TransitionResult {
 			t.Helper()
@@ -280,7 +280,7 @@ func TestTransitionDatesChangesByEventTime(t *testing.T) {
 		created := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
 		clock := created
 		store := services.NewStore(db, services.Options{NowFunc: func() time.Time { return clock }})
-		orgID := mustOrg(t, db)
+		orgID := dbtest.Org(t, db)
 		svc, _ := store.Create(ctx, orgID, services.CreateInput{Name: "api"})
 		move := func(to mapping.Status, event time.Time) time.Time {
 			t.Helper()
@@ -318,16 +318,6 @@ func mustHistory(t *testing.T, store *services.Store, orgID, id uuid.UUID, from,
 		t.Fatal(err)
 	}
 	return h
-}
-
-func mustOrg(t *testing.T, db *database.DB) uuid.UUID {
-	t.Helper()
-	id := uuid.Must(uuid.NewV7())
-	if err := db.Conn(context.Background()).Exec("INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
-		id, "org-"+id.String()[:8], "Org", time.Now().UTC()).Error; err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 // position and group are settings like any other: set at create, changed by PATCH,

@@ -1,0 +1,50 @@
+package dbtest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/statusgate/statusgate/database"
+)
+
+// Org inserts an organization, as the tests of a store below the API need one for
+// their rows' org_id, and returns its id.
+func Org(t testing.TB, db *database.DB) uuid.UUID {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	Exec(t, db, "INSERT INTO organizations (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
+		id, "org-"+id.String(), "Org", time.Now().UTC())
+	return id
+}
+
+// Exec runs a statement that sets up a test's rows, failing the test if it fails.
+func Exec(t testing.TB, db *database.DB, query string, args ...any) {
+	t.Helper()
+	if err := db.Conn(context.Background()).Exec(query, args...).Error; err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// Explain returns PostgreSQL's plan for stmt, one line of EXPLAIN's text a line, in
+// the transaction ctx carries if any: for tests that a statement's plan stays the
+// one it must be on a database the planner has no statistics for yet.
+func Explain(ctx context.Context, db *database.DB, stmt string, args ...any) (string, error) {
+	rows, err := db.Query(ctx, "EXPLAIN "+stmt, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n"), rows.Err()
+}
