@@ -668,3 +668,171 @@ func TestBurstsToOneEndpointReuseConnections(t *testing.T) {
 		}
 	})
 }
+
+// runOutbox runs a fresh outbox of workers attempts at once until the test stops it
+// with the returned func, which waits for Run to drain and fails the test if that
+// takes longer than an attempt could.
+func (f *fixture) runOutbox(t *testing.T, workerID string, workers int) (stop func()) {
+	t.Helper()
+	outbox := notify.NewOutbox(notify.Options{
+		DB: f.db, Box: f.box, NowFunc: f.clock.Now, Logger: dbtest.Logger(t), AllowPrivate: true, WorkerID: workerID,
+		Notifiers: map[string]notify.Notifier{notify.TypeWebhook: notify.NewWebhook(notify.NewClient(true, workers), f.clock.Now)},
+		Workers:   workers, PollInterval: 50 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		outbox.Run(ctx)
+	}()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Errorf("Run did not return 15 s after it was stopped")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// gate is an endpoint behaviour that holds its request until the test opens the gate
+// (or the client gives up), and tells the test when a request is being held. The
+// gate opens when the test ends, so a failed test does not leave its server waiting.
+type gate struct {
+	held, open       chan struct{}
+	heldOnce, opened sync.Once
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{held: make(chan struct{}), open: make(chan struct{})}
+	t.Cleanup(g.release)
+	return g
+}
+
+func (g *gate) release() { g.opened.Do(func() { close(g.open) }) }
+
+func (g *gate) hold(w http.ResponseWriter, r *http.Request) {
+	g.heldOnce.Do(func() { close(g.held) })
+	select {
+	case <-g.open:
+		w.WriteHeader(http.StatusOK)
+	case <-r.Context().Done():
+	}
+}
+
+// enqueueBehind enqueues an event, waits until g holds an attempt of it, and enqueues
+// n more behind it.
+func (f *fixture) enqueueBehind(t *testing.T, g *gate, n int) {
+	t.Helper()
+	f.enqueue(t, notify.EventServiceStatusChanged)
+	g.waitHeld(t)
+	for range n {
+		f.enqueue(t, notify.EventServiceStatusChanged)
+	}
+}
+
+// waitHeld waits until the gate holds a request.
+func (g *gate) waitHeld(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.held:
+	case <-time.After(5 * time.Second):
+		t.Fatal("after 5 s the endpoint has had no request to hold")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s: %s", what)
+		}
+	}
+}
+
+// succeededFirstTime checks, through the API, that the channel has want deliveries,
+// each succeeded at its first attempt.
+func (f *fixture) succeededFirstTime(t *testing.T, channelID string, want int) {
+	t.Helper()
+	ds := f.deliveries(t, channelID, "")
+	if len(ds.Deliveries) != want {
+		t.Fatalf("channel %s has %d deliveries, want %d", channelID, len(ds.Deliveries), want)
+	}
+	for _, d := range ds.Deliveries {
+		if d.Status != "succeeded" || len(d.Attempts) != 1 {
+			t.Fatalf("channel %s: delivery %s is %s after %d attempts, want succeeded after 1", channelID, d.ID, d.Status, len(d.Attempts))
+		}
+	}
+}
+
+// An endpoint that takes its time holds up its own attempt, not everyone's: while
+// one channel's first attempt hangs, the other channel gets every later event, and
+// so do the hanging channel's later attempts, with the workers that are free.
+func TestSlowEndpointHoldsUpOnlyItsOwnAttempt(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		g := newGate(t)
+		slow, fast := newEndpoint(t, g.hold), newEndpoint(t)
+		slowID, _ := f.createChannel(t, map[string]any{"url": slow.URL, "name": "slow"})
+		fastID, _ := f.createChannel(t, map[string]any{"url": fast.URL, "name": "fast"})
+		stop := f.runOutbox(t, "w", 2)
+
+		const later = 5
+		f.enqueueBehind(t, g, later)
+		waitFor(t, "the fast channel has not had every event while the slow one hangs", func() bool {
+			return len(fast.requests()) == later+1 && len(slow.requests()) == later+1
+		})
+		g.release()
+		stop()
+		f.succeededFirstTime(t, slowID, later+1)
+		f.succeededFirstTime(t, fastID, later+1)
+	})
+}
+
+// Deliveries a stopping outbox had claimed but not yet attempted are handed back, so
+// the next instance sends them at once instead of waiting for their leases to run out;
+// the attempt in flight finishes and is recorded.
+func TestStoppedOutboxHandsBackWhatItDidNotAttempt(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		g := newGate(t)
+		ep := newEndpoint(t, g.hold)
+		chID, _ := f.createChannel(t, map[string]any{"url": ep.URL})
+		stop := f.runOutbox(t, "first", 1)
+
+		const waiting = 3
+		f.enqueueBehind(t, g, waiting)
+		leased := func() int {
+			var n int
+			if err := db.Conn(context.Background()).Raw("SELECT count(*) FROM notify_deliveries WHERE leased_by = 'first'").Scan(&n).Error; err != nil {
+				t.Fatalf("counting leases: %v", err)
+			}
+			return n
+		}
+		waitFor(t, "the outbox has not claimed the deliveries behind the hanging one", func() bool { return leased() == 1+waiting })
+
+		go func() {
+			time.Sleep(200 * time.Millisecond) // stopping first: the attempt in flight must still finish
+			g.release()
+		}()
+		stop()
+		if n := leased(); n != 0 {
+			t.Fatalf("%d deliveries are still leased to the stopped outbox", n)
+		}
+		if n := len(ep.requests()); n != 1 {
+			t.Fatalf("endpoint got %d requests from the stopping outbox, want the 1 in flight", n)
+		}
+		// The clock has not moved: only deliveries without a live lease can be claimed.
+		if n := f.deliverDue(t); n != waiting {
+			t.Fatalf("the next outbox attempted %d deliveries at once, want the %d handed back", n, waiting)
+		}
+		f.succeededFirstTime(t, chID, 1+waiting)
+	})
+}
