@@ -90,8 +90,9 @@ func (o *Outbox) Run(ctx context.Context) {
 
 // claimAhead is how many deliveries per worker Run may hold claimed at once. On a
 // loaded gateway a claim waits for a group commit, 50 ms and more on PostgreSQL's
-// change path; claiming a worker's share at a time then capped the outbox at about
-// 200 attempts a second while changes made 1,800 (docs/DECISIONS.md, Fast path).
+// change path, and so does each record: one worker's share claimed at a time, each
+// claim after the last one's records, held the outbox to about 200 attempts a second
+// while changes made 1,800 (docs/DECISIONS.md, Fast path).
 const claimAhead = 4
 
 func (o *Outbox) pruneLogged(ctx context.Context) {
