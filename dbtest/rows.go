@@ -29,11 +29,16 @@ func Exec(t testing.TB, db *database.DB, query string, args ...any) {
 	}
 }
 
-// Explain returns PostgreSQL's plan for stmt, one line of EXPLAIN's text a line, in
-// the transaction ctx carries if any: for tests that a statement's plan stays the
-// one it must be on a database the planner has no statistics for yet.
+// Explain returns the plan of stmt, one line a step (PostgreSQL's EXPLAIN text,
+// SQLite's EXPLAIN QUERY PLAN details), in the transaction ctx carries if any: for
+// tests that a statement's plan stays the one it must be, on a database the planner
+// has no statistics for yet and with the statement's parameters unknown.
 func Explain(ctx context.Context, db *database.DB, stmt string, args ...any) (string, error) {
-	rows, err := db.Query(ctx, "EXPLAIN "+stmt, args...)
+	prefix := "EXPLAIN "
+	if db.Dialect() == database.SQLite {
+		prefix = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := db.Query(ctx, prefix+stmt, args...)
 	if err != nil {
 		return "", err
 	}
@@ -41,7 +46,13 @@ func Explain(ctx context.Context, db *database.DB, stmt string, args ...any) (st
 	var lines []string
 	for rows.Next() {
 		var line string
-		if err := rows.Scan(&line); err != nil {
+		if db.Dialect() == database.SQLite {
+			var id, parent, unused int
+			err = rows.Scan(&id, &parent, &unused, &line)
+		} else {
+			err = rows.Scan(&line)
+		}
+		if err != nil {
 			return "", err
 		}
 		lines = append(lines, line)

@@ -50,3 +50,20 @@ func TestClaimWalksTheDueIndexInOrder(t *testing.T) {
 		t.Log("the planner now walks the index by itself; sortOff may no longer be needed")
 	}
 }
+
+// The backlog figures that every scrape of /metrics reads come from the partial index
+// of pending deliveries, not from a scan of every delivery the outbox keeps.
+func TestBacklogReadsThePendingIndex(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		for _, stmt := range []string{backlogSQL, oldestDueSQL} {
+			plan, err := dbtest.Explain(ctx, db, stmt, time.Now().UTC())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "notify_deliveries_due") {
+				t.Fatalf("%s\ndoes not read notify_deliveries_due:\n%s", stmt, plan)
+			}
+		}
+	})
+}

@@ -490,6 +490,19 @@ func (s *stats) count(a Attempt) {
 	}
 }
 
+// backlogSQL counts the pending deliveries and the due ones among them, and
+// oldestDueSQL reads when the oldest due one fell due, for Stats. 'pending' is
+// written out, not bound: only the literal matches the partial index
+// notify_deliveries_due (SQLite plans a statement before it binds it, and PostgreSQL's
+// generic plan does not know the value either). Bound, every scrape of /metrics read
+// the whole table, which keeps 30 days of deliveries.
+const (
+	backlogSQL = "SELECT count(*), coalesce(sum(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END), 0)" +
+		" FROM notify_deliveries WHERE status = '" + deliveryPending + "'"
+	oldestDueSQL = "SELECT next_attempt_at FROM notify_deliveries WHERE status = '" + deliveryPending + "'" +
+		" AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 1"
+)
+
 // Stats are the figures a metrics endpoint reads.
 type Stats struct {
 	// AttemptsSucceeded and AttemptsFailed count this instance's attempts since start.
@@ -513,19 +526,15 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	}
 	now := o.clock()
 	conn := o.db.Conn(ctx)
-	if err := conn.Model(&deliveryRow{}).Where("status = ?", deliveryPending).Count(&st.Pending).Error; err != nil {
+	if err := conn.Raw(backlogSQL, now).Row().Scan(&st.Pending, &st.Due); err != nil {
 		return st, fmt.Errorf("counting deliveries: %w", err)
 	}
-	var due []deliveryRow
-	if err := conn.Select("next_attempt_at").Where("status = ? AND next_attempt_at <= ?", deliveryPending, now).
-		Order("next_attempt_at").Limit(1).Find(&due).Error; err != nil {
+	var due []time.Time
+	if err := conn.Raw(oldestDueSQL, now).Scan(&due).Error; err != nil {
 		return st, fmt.Errorf("reading backlog: %w", err)
 	}
-	if err := conn.Model(&deliveryRow{}).Where("status = ? AND next_attempt_at <= ?", deliveryPending, now).Count(&st.Due).Error; err != nil {
-		return st, fmt.Errorf("counting due deliveries: %w", err)
-	}
 	if len(due) > 0 {
-		st.OldestDue = now.Sub(due[0].NextAttemptAt)
+		st.OldestDue = now.Sub(due[0])
 	}
 	return st, nil
 }
