@@ -34,6 +34,53 @@ type pendingKey struct{}
 type pendingRows struct {
 	order []reflect.Type
 	rows  map[reflect.Type]reflect.Value // a slice of the model type
+	// What Gather collected, by key, written after the rows in the order the keys
+	// were first used.
+	gatherOrder []any
+	gathered    map[any]gatheredWrite
+}
+
+// gatheredWrite is one key's items of Gather and the statement that writes them.
+type gatheredWrite interface {
+	write(ctx context.Context) error
+}
+
+type gatheredOf[T any] struct {
+	items []T
+	fn    func(ctx context.Context, items []T) error
+}
+
+func (g *gatheredOf[T]) write(ctx context.Context) error { return g.fn(ctx, g.items) }
+
+// Gather adds item to what write is handed, once, just before the transaction ctx
+// carries commits: after InsertLater's rows, and in a group commit's pass with
+// savepoints before the function's savepoint is left, so a failed write fails only
+// the function that gathered. It is for many functions' writes that one statement
+// makes, such as the outbox's records of the attempts that succeeded together:
+// under group commit a statement each was a round trip each inside the batch on
+// PostgreSQL. write gets a ctx that carries the transaction. Without a transaction
+// write runs at once with item alone. Every call with one key must pass the same
+// write, and nothing in the transaction may read what it will write.
+func Gather[T any](ctx context.Context, key any, item T, write func(ctx context.Context, items []T) error) error {
+	p, ok := ctx.Value(pendingKey{}).(*pendingRows)
+	if !ok {
+		return write(ctx, []T{item})
+	}
+	if p.gathered == nil {
+		p.gathered = map[any]gatheredWrite{}
+	}
+	w, found := p.gathered[key]
+	if !found {
+		w = &gatheredOf[T]{fn: write}
+		p.gathered[key] = w
+		p.gatherOrder = append(p.gatherOrder, key)
+	}
+	g, ok := w.(*gatheredOf[T])
+	if !ok {
+		return fmt.Errorf("Gather: key %v already gathers %T", key, w)
+	}
+	g.items = append(g.items, item)
+	return nil
 }
 
 // InsertLater queues row (a pointer to a gorm model) for INSERT before the
@@ -87,6 +134,14 @@ func (p *pendingRows) flush(tx *gorm.DB) error {
 				return fmt.Errorf("writing %d rows to %s: %w", n, tableName(t), err)
 			}
 			start += n
+		}
+	}
+	if len(p.gatherOrder) > 0 {
+		ctx := context.WithValue(tx.Statement.Context, txKey{}, tx)
+		for _, key := range p.gatherOrder {
+			if err := p.gathered[key].write(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

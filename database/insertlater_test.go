@@ -3,6 +3,8 @@ package database_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/statusgate/statusgate/database"
@@ -156,11 +158,8 @@ func TestInsertLater(t *testing.T) {
 						t.Fatalf("caller %d: err = %v, want failure %v", i, err, wantErr[i])
 					}
 				}
-				var ids []int64
-				if err := db.Conn(context.Background()).Table("gc_rows").Order("id").Pluck("id", &ids).Error; err != nil {
-					t.Fatal(err)
-				}
-				if want := []int64{1, 2, 3, 4, 100}; len(ids) != len(want) || ids[0] != 1 || ids[3] != 4 || ids[4] != 100 {
+				ids := committedIDs(t, db)
+				if want := []int64{1, 2, 3, 4, 100}; !slices.Equal(ids, want) {
 					t.Fatalf("committed ids = %v, want %v", ids, want)
 				}
 			})
@@ -244,6 +243,86 @@ func TestMemo(t *testing.T) {
 					if n != 1 {
 						t.Fatalf("caller %d read %d parents, want 1 (the rolled-back insert never counts)", i, n)
 					}
+				}
+			})
+		})
+	}
+}
+
+// gatherRows is a Gather write that inserts its items into gc_rows and counts how
+// many items each call was handed.
+type gatherRows struct {
+	db    *database.DB
+	mu    sync.Mutex
+	calls []int
+}
+
+func (g *gatherRows) write(ctx context.Context, rows []gcRow) error {
+	g.mu.Lock()
+	g.calls = append(g.calls, len(rows))
+	g.mu.Unlock()
+	for _, r := range rows {
+		if _, err := g.db.Exec(ctx, "INSERT INTO gc_rows (id, caller) VALUES (?, ?)", r.ID, r.Caller); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *gatherRows) fn(id, caller int64) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		return database.Gather(ctx, "rows", gcRow{ID: id, Caller: caller}, g.write)
+	}
+}
+
+func committedIDs(t *testing.T, db *database.DB) []int64 {
+	t.Helper()
+	var ids []int64
+	if err := db.Conn(context.Background()).Table("gc_rows").Order("id").Pluck("id", &ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestGather(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Run("a batch's items are written in one call as it commits", func(t *testing.T) {
+				db := openInsertLater(t, d)
+				g := &gatherRows{db: db}
+				errs := batchOf(t, db, nil, g.fn(100, 0), []func(ctx context.Context) error{g.fn(1, 1), g.fn(2, 2), g.fn(3, 3), g.fn(4, 4)})
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(g.calls, []int{1, 4}) {
+					t.Fatalf("write was handed %v items a call, want [1 4]: the first caller alone, then the batch of four", g.calls)
+				}
+				if ids := committedIDs(t, db); !slices.Equal(ids, []int64{1, 2, 3, 4, 100}) {
+					t.Fatalf("committed ids = %v", ids)
+				}
+			})
+			t.Run("a write that fails fails only the caller whose item it was", func(t *testing.T) {
+				db := openInsertLater(t, d)
+				g := &gatherRows{db: db}
+				// Caller 0 commits first; the fourth of the next batch collides with it.
+				errs := batchOf(t, db, nil, g.fn(100, 0), []func(ctx context.Context) error{g.fn(1, 1), g.fn(2, 2), g.fn(40, 0), g.fn(4, 4)})
+				for i, err := range errs {
+					if want := i == 3; (err != nil) != want {
+						t.Fatalf("caller %d: err = %v, want failure %v", i, err, want)
+					}
+				}
+				if ids := committedIDs(t, db); !slices.Equal(ids, []int64{1, 2, 4, 100}) {
+					t.Fatalf("committed ids = %v, want every row but the colliding one", ids)
+				}
+			})
+			t.Run("outside a transaction an item is written at once", func(t *testing.T) {
+				db := openInsertLater(t, d)
+				g := &gatherRows{db: db}
+				if err := g.fn(7, 7)(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if ids := committedIDs(t, db); !slices.Equal(g.calls, []int{1}) || !slices.Equal(ids, []int64{7}) {
+					t.Fatalf("calls %v, committed ids %v; want one call and row 7", g.calls, ids)
 				}
 			})
 		})

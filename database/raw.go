@@ -35,6 +35,13 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return c.Statement.ConnPool.QueryContext(c.Statement.Context, db.rebind(query), args...)
 }
 
+// Exec is QueryRow for a statement that returns no rows. Unlike gorm's Exec it
+// passes a slice as one parameter (a PostgreSQL array), not as a list.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c := db.Conn(ctx)
+	return c.Statement.ConnPool.ExecContext(c.Statement.Context, db.rebind(query), args...)
+}
+
 // rebound caches each query's PostgreSQL form: the texts are few and constant.
 var rebound sync.Map // string → string
 

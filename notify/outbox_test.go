@@ -836,3 +836,41 @@ func TestStoppedOutboxHandsBackWhatItDidNotAttempt(t *testing.T) {
 		f.succeededFirstTime(t, chID, 1+waiting)
 	})
 }
+
+// A worker whose delivery another worker took over while its attempt ran logs the
+// attempt and leaves the delivery alone: the success it saw is not the delivery's,
+// which is now the other worker's to finish.
+func TestTakenOverSuccessLeavesTheDeliveryAlone(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		g := newGate(t)
+		chID, _ := f.createChannel(t, map[string]any{"url": newEndpoint(t, g.hold).URL})
+		f.enqueue(t, notify.EventServiceStatusChanged)
+		done := make(chan error, 1)
+		go func() {
+			_, err := f.outbox.DeliverDue(context.Background())
+			done <- err
+		}()
+		g.waitHeld(t)
+		dbtest.Exec(t, db, "UPDATE notify_deliveries SET leased_by = 'other'")
+		g.release()
+		if err := <-done; err != nil {
+			t.Fatalf("DeliverDue: %v", err)
+		}
+		var row struct {
+			Status       string
+			AttemptCount int
+			LeasedBy     string
+		}
+		if err := db.Conn(context.Background()).Raw("SELECT status, attempt_count, leased_by FROM notify_deliveries").Scan(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != "pending" || row.AttemptCount != 0 || row.LeasedBy != "other" {
+			t.Fatalf("delivery after the stale worker's success = %+v, want pending, 0 attempts, leased by other", row)
+		}
+		ds := f.deliveries(t, chID, "").Deliveries
+		if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].StatusCode != http.StatusOK {
+			t.Fatalf("deliveries = %+v, want the one attempt logged with its 200", ds)
+		}
+	})
+}

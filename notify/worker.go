@@ -352,6 +352,17 @@ func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 		}
 		now := o.clock()
 		count := d.AttemptCount + 1
+		if a.Succeeded() && o.db.Dialect() == database.Postgres {
+			failingSince, err := o.failingSince(ctx, ch.ID)
+			if err != nil {
+				return err
+			}
+			if failingSince == nil {
+				// Nothing follows for the channel: the delivery's UPDATE joins the
+				// others of the batch's successes (writeSucceeded).
+				return database.Gather(ctx, succeededKey{o.workerID}, succeeded{d.ID, count, now}, o.writeSucceeded)
+			}
+		}
 		changes := map[string]any{"attempt_count": count, "lease_until": nil, "leased_by": "", "updated_at": now}
 		disable := ""
 		switch {
@@ -389,6 +400,53 @@ func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 	return nil
 }
 
+// succeededKey gathers one outbox's records of successful attempts in a batch.
+type succeededKey struct{ workerID string }
+
+// succeeded is a delivery whose attempt succeeded on a channel that is not failing.
+type succeeded struct {
+	id    uuid.UUID
+	count int
+	at    time.Time
+}
+
+// writeSucceeded ends the deliveries whose attempts succeeded together, in one
+// statement, as record would one by one: only a delivery whose lease is still this
+// worker's changes (one another worker took over is theirs; its attempt is logged).
+// In a change run on PostgreSQL these UPDATEs were half the round trips of the
+// inbound batches they rode in, three for every change.
+func (o *Outbox) writeSucceeded(ctx context.Context, done []succeeded) error {
+	ids, counts, ats := make([]uuid.UUID, len(done)), make([]int32, len(done)), make([]time.Time, len(done))
+	for i, d := range done {
+		ids[i], counts[i], ats[i] = d.id, int32(d.count), d.at
+	}
+	if _, err := o.db.Exec(ctx, writeSucceededSQL, ids, counts, ats, o.workerID); err != nil {
+		return fmt.Errorf("recording %d successful attempts: %w", len(done), err)
+	}
+	return nil
+}
+
+const writeSucceededSQL = "UPDATE notify_deliveries AS d SET status = '" + deliveryOK + "', attempt_count = v.n," +
+	" lease_until = NULL, leased_by = '', updated_at = v.at" +
+	" FROM unnest(CAST(? AS uuid[]), CAST(? AS integer[]), CAST(? AS timestamptz[])) AS v(id, n, at)" +
+	" WHERE d.id = v.id AND d.leased_by = ?"
+
+// failingSince reads when the channel's failure streak began (nil: it is not
+// failing). Most attempts succeed on a channel that is not failing and change
+// nothing: they read it without a lock. Every record of a busy channel took its row
+// lock before, and so the attempts of one channel were recorded one at a time. The
+// read is made once per batch (Memo): a batch holds the records of many attempts to
+// one channel, and on PostgreSQL each read was a round trip.
+func (o *Outbox) failingSince(ctx context.Context, channelID uuid.UUID) (*time.Time, error) {
+	return database.Memo(ctx, failingMemo{channelID}, func() (*time.Time, error) {
+		var seen channelRow
+		if err := o.db.Conn(ctx).Select("failing_since").Where("id = ?", channelID).Take(&seen).Error; err != nil {
+			return nil, fmt.Errorf("reading channel: %w", err)
+		}
+		return seen.FailingSince, nil
+	})
+}
+
 // failingMemo keys a channel's failing_since in a transaction's memo.
 type failingMemo struct{ channelID uuid.UUID }
 
@@ -396,18 +454,7 @@ type failingMemo struct{ channelID uuid.UUID }
 // to or when the streak has lasted DisableAfter.
 func (o *Outbox) afterAttempt(ctx context.Context, channelID uuid.UUID, a Attempt, now time.Time, disable string) error {
 	conn := o.db.Conn(ctx)
-	// Most attempts succeed on a channel that is not failing and change nothing: they
-	// read it without a lock. Every record of a busy channel took its row lock
-	// before, and so the attempts of one channel were recorded one at a time. The
-	// read is made once per batch (Memo): a batch holds the records of many attempts
-	// to one channel, and on PostgreSQL each read was a round trip.
-	failingSince, err := database.Memo(ctx, failingMemo{channelID}, func() (*time.Time, error) {
-		var seen channelRow
-		if err := conn.Select("failing_since").Where("id = ?", channelID).Take(&seen).Error; err != nil {
-			return nil, fmt.Errorf("reading channel: %w", err)
-		}
-		return seen.FailingSince, nil
-	})
+	failingSince, err := o.failingSince(ctx, channelID)
 	if err != nil {
 		return err
 	}
