@@ -34,8 +34,9 @@ func Exec(t testing.TB, db *database.DB, query string, args ...any) {
 // tests that a statement's plan stays the one it must be, on a database the planner
 // has no statistics for yet and with the statement's parameters unknown.
 func Explain(ctx context.Context, db *database.DB, stmt string, args ...any) (string, error) {
+	sqlite := db.Dialect() == database.SQLite
 	prefix := "EXPLAIN "
-	if db.Dialect() == database.SQLite {
+	if sqlite {
 		prefix = "EXPLAIN QUERY PLAN "
 	}
 	rows, err := db.Query(ctx, prefix+stmt, args...)
@@ -46,7 +47,7 @@ func Explain(ctx context.Context, db *database.DB, stmt string, args ...any) (st
 	var lines []string
 	for rows.Next() {
 		var line string
-		if db.Dialect() == database.SQLite {
+		if sqlite { // id, parent, notused, detail: the detail is the step
 			var id, parent, unused int
 			err = rows.Scan(&id, &parent, &unused, &line)
 		} else {
