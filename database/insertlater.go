@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 )
@@ -128,9 +131,7 @@ func (p *pendingRows) flush(tx *gorm.DB) error {
 		for start := 0; start < s.Len(); {
 			n := min(s.Len()-start, maxRowsPerInsert)
 			n = 1 << (bits.Len(uint(n)) - 1) // the largest power of two ≤ n
-			chunk := reflect.New(s.Type())   // gorm fills in what it must through a pointer
-			chunk.Elem().Set(s.Slice(start, start+n))
-			if err := tx.Create(chunk.Interface()).Error; err != nil {
+			if err := insertRows(tx, s.Slice(start, start+n)); err != nil {
 				return fmt.Errorf("writing %d rows to %s: %w", n, tableName(t), err)
 			}
 			start += n
@@ -145,6 +146,92 @@ func (p *pendingRows) flush(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// insertRows writes rows (a slice of one model type) in one INSERT straight to the
+// connection gorm holds, as QueryRow reads. gorm's Create of a batch cost as much
+// CPU as SQLite's work on it (a clause tree built and its text written again for
+// every statement, each value bound through reflection and callbacks), and the
+// flush runs on group commit's one worker, which every delivery waits for. What
+// gorm would add to a row is added here: a zero automatic time is set to now. A
+// model whose integer key is left to the store (which only tests queue), or that
+// has a serializer, goes through gorm.
+func insertRows(tx *gorm.DB, rows reflect.Value) error {
+	shape := shapeOf(rows.Type().Elem())
+	if shape.gormInserts {
+		return createWithGorm(tx, rows)
+	}
+	args := make([]any, 0, rows.Len()*len(shape.index))
+	for i := range rows.Len() {
+		row := rows.Index(i)
+		for c, index := range shape.index {
+			f := row.FieldByIndex(index)
+			switch {
+			case shape.autoTime[c] && f.IsZero():
+				f = reflect.ValueOf(tx.Config.NowFunc())
+			case c == shape.autoKey && f.IsZero():
+				return createWithGorm(tx, rows)
+			}
+			args = append(args, f.Interface())
+		}
+	}
+	text := insertText(shape, rows.Len(), tx.Dialector.Name() == "postgres")
+	if _, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, text, args...); err != nil {
+		if translator, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
+			err = translator.Translate(err) // as gorm's TranslateError would, so ErrDuplicate still matches
+		}
+		return err
+	}
+	return nil
+}
+
+// createWithGorm writes rows with gorm's Create.
+func createWithGorm(tx *gorm.DB, rows reflect.Value) error {
+	chunk := reflect.New(rows.Type()) // gorm fills in what it must (keys) through a pointer
+	chunk.Elem().Set(rows)
+	return tx.Create(chunk.Interface()).Error
+}
+
+// insertTexts caches the INSERT of n rows of a model per store: a model has at most
+// seven (flush's powers of two).
+var insertTexts sync.Map // insertTextKey → string
+
+type insertTextKey struct {
+	shape    *rowShape
+	n        int
+	postgres bool
+}
+
+// insertText is the INSERT of n rows of shape's table, its placeholders numbered
+// for PostgreSQL.
+func insertText(shape *rowShape, n int, postgres bool) string {
+	key := insertTextKey{shape, n, postgres}
+	if text, ok := insertTexts.Load(key); ok {
+		return text.(string)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", shape.table, strings.Join(shape.columns, ", "))
+	param := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range shape.columns {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			param++
+			if postgres {
+				b.WriteString("$" + strconv.Itoa(param))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	insertTexts.Store(key, b.String())
+	return b.String()
 }
 
 // tableName names a model's table for an error message: its TableName, else its type.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/statusgate/statusgate/database"
 	"github.com/statusgate/statusgate/dbtest"
@@ -31,6 +32,23 @@ type gcRow struct {
 }
 
 func (gcRow) TableName() string { return "gc_rows" }
+
+// ilStamped and ilNumbered have what gorm's Create fills in: an automatic
+// creation time and a key the store numbers.
+type ilStamped struct {
+	ID        string
+	CreatedAt time.Time
+	Note      string
+}
+
+func (ilStamped) TableName() string { return "il_stamped" }
+
+type ilNumbered struct {
+	ID   int64
+	Note string
+}
+
+func (ilNumbered) TableName() string { return "il_numbered" }
 
 func openInsertLater(t *testing.T, d database.Dialect) *database.DB {
 	t.Helper()
@@ -114,6 +132,66 @@ func TestInsertLater(t *testing.T) {
 				}
 				if n := countRows(t, db, "il_parent"); n != 1 {
 					t.Fatalf("rows = %d, want 1", n)
+				}
+			})
+
+			t.Run("what gorm's Create would set on a row is set", func(t *testing.T) {
+				db := openInsertLater(t, d)
+				numberedKey := "INTEGER PRIMARY KEY" // SQLite numbers a rowid alias
+				if d == database.Postgres {
+					numberedKey = "BIGSERIAL PRIMARY KEY"
+				}
+				for _, stmt := range []string{
+					`CREATE TABLE il_stamped (id TEXT PRIMARY KEY, created_at TIMESTAMP NOT NULL, note TEXT NOT NULL)`,
+					`CREATE TABLE il_numbered (id ` + numberedKey + `, note TEXT NOT NULL)`,
+				} {
+					if err := db.Conn(context.Background()).Exec(stmt).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+				given := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+				before := time.Now().Add(-time.Second)
+				err := db.InTx(context.Background(), func(ctx context.Context) error {
+					for _, row := range []any{
+						&ilStamped{ID: "given", CreatedAt: given, Note: "kept"},
+						&ilStamped{ID: "zero", Note: "set to now"},
+						&ilNumbered{Note: "numbered by the store"},
+					} {
+						if err := db.InsertLater(ctx, row); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stamped []ilStamped
+				if err := db.Conn(context.Background()).Order("id").Find(&stamped).Error; err != nil {
+					t.Fatal(err)
+				}
+				if len(stamped) != 2 || !stamped[0].CreatedAt.Equal(given) || stamped[1].CreatedAt.Before(before) || stamped[1].CreatedAt.After(time.Now()) {
+					t.Fatalf("rows = %+v, want %q at %v and %q at the time of the commit", stamped, "given", given, "zero")
+				}
+				var numbered []ilNumbered
+				if err := db.Conn(context.Background()).Find(&numbered).Error; err != nil {
+					t.Fatal(err)
+				}
+				if len(numbered) != 1 || numbered[0].ID == 0 || numbered[0].Note != "numbered by the store" {
+					t.Fatalf("rows = %+v, want one with a key the store chose", numbered)
+				}
+			})
+
+			t.Run("a row whose key is taken fails as ErrDuplicate", func(t *testing.T) {
+				db := openInsertLater(t, d)
+				if err := db.InsertLater(context.Background(), &ilParent{ID: 1}); err != nil {
+					t.Fatal(err)
+				}
+				err := db.InTx(context.Background(), func(ctx context.Context) error {
+					return db.InsertLater(ctx, &ilParent{ID: 1})
+				})
+				if !errors.Is(err, database.ErrDuplicate) {
+					t.Fatalf("err = %v, want database.ErrDuplicate", err)
 				}
 			})
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"gorm.io/gorm/schema"
 )
@@ -97,11 +98,20 @@ func ScanInto(row any) []any {
 	return dest
 }
 
-// rowShape is what gorm's schema says of a model: its columns and the fields they
-// are read into.
+// rowShape is what gorm's schema says of a model: its table, its columns and the
+// fields they are read from and into, and what gorm sets on an INSERT.
 type rowShape struct {
+	table   string
 	columns []string
 	index   [][]int
+	// autoTime marks the columns gorm sets to now on an INSERT that leaves them zero
+	// (CreatedAt, and UpdatedAt unless told otherwise).
+	autoTime []bool
+	// autoKey is the column of an integer primary key the store numbers, or -1.
+	autoKey int
+	// gormInserts says the model has what only gorm's Create writes right (a
+	// serializer, an automatic time that is not a time.Time).
+	gormInserts bool
 }
 
 var shapes sync.Map // reflect.Type → *rowShape
@@ -117,13 +127,21 @@ func shapeOf(t reflect.Type) *rowShape {
 	if err != nil {
 		panic(fmt.Sprintf("database: %s is not a gorm model: %v", t, err)) // a programming error, found by any test
 	}
-	shape := &rowShape{}
+	shape := &rowShape{table: sch.Table, autoKey: -1}
 	for _, f := range sch.Fields {
 		if f.DBName == "" {
 			continue // not a column
 		}
+		if f.AutoIncrement {
+			shape.autoKey = len(shape.columns)
+		}
+		autoTime := f.AutoCreateTime > 0 || f.AutoUpdateTime > 0
+		if f.Serializer != nil || (autoTime && f.FieldType != reflect.TypeOf(time.Time{})) {
+			shape.gormInserts = true
+		}
 		shape.columns = append(shape.columns, f.DBName)
 		shape.index = append(shape.index, f.StructField.Index)
+		shape.autoTime = append(shape.autoTime, autoTime)
 	}
 	shapes.Store(t, shape)
 	return shape
