@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -175,7 +174,10 @@ func insertRows(tx *gorm.DB, rows reflect.Value) error {
 			args = append(args, f.Interface())
 		}
 	}
-	text := insertText(shape, rows.Len(), tx.Dialector.Name() == "postgres")
+	text := insertText(shape, rows.Len())
+	if Dialect(tx.Dialector.Name()) == Postgres {
+		text = numberPlaceholders(text)
+	}
 	if _, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, text, args...); err != nil {
 		if translator, ok := tx.Dialector.(gorm.ErrorTranslator); ok {
 			err = translator.Translate(err) // as gorm's TranslateError would, so ErrDuplicate still matches
@@ -192,46 +194,26 @@ func createWithGorm(tx *gorm.DB, rows reflect.Value) error {
 	return tx.Create(chunk.Interface()).Error
 }
 
-// insertTexts caches the INSERT of n rows of a model per store: a model has at most
-// seven (flush's powers of two).
+// insertTexts caches the INSERT of n rows of a model: a model has at most seven
+// (flush's powers of two).
 var insertTexts sync.Map // insertTextKey → string
 
 type insertTextKey struct {
-	shape    *rowShape
-	n        int
-	postgres bool
+	shape *rowShape
+	n     int
 }
 
-// insertText is the INSERT of n rows of shape's table, its placeholders numbered
-// for PostgreSQL.
-func insertText(shape *rowShape, n int, postgres bool) string {
-	key := insertTextKey{shape, n, postgres}
+// insertText is the INSERT of n rows of shape's table, with "?" placeholders.
+func insertText(shape *rowShape, n int) string {
+	key := insertTextKey{shape, n}
 	if text, ok := insertTexts.Load(key); ok {
 		return text.(string)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", shape.table, strings.Join(shape.columns, ", "))
-	param := 0
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := range shape.columns {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			param++
-			if postgres {
-				b.WriteString("$" + strconv.Itoa(param))
-			} else {
-				b.WriteByte('?')
-			}
-		}
-		b.WriteByte(')')
-	}
-	insertTexts.Store(key, b.String())
-	return b.String()
+	row := "(" + strings.Repeat("?, ", len(shape.columns)-1) + "?)"
+	text := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", shape.table, strings.Join(shape.columns, ", "),
+		strings.Repeat(row+", ", n-1)+row)
+	insertTexts.Store(key, text)
+	return text
 }
 
 // tableName names a model's table for an error message: its TableName, else its type.

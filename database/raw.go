@@ -52,6 +52,12 @@ func (db *DB) rebind(query string) string {
 	if db.dialect != Postgres {
 		return query
 	}
+	return numberPlaceholders(query)
+}
+
+// numberPlaceholders is query with its "?" placeholders numbered as PostgreSQL's
+// ($1, $2, ...), cached.
+func numberPlaceholders(query string) string {
 	if q, ok := rebound.Load(query); ok {
 		return q.(string)
 	}
