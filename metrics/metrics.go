@@ -148,6 +148,12 @@ func (m *Metrics) Gauge(name, help string, read func() float64) {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, read))
 }
 
+// Counter exports a count kept elsewhere (one that only grows, such as group
+// commit's commits), read at scrape time.
+func (m *Metrics) Counter(name, help string, read func() float64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, read))
+}
+
 // Handler serves the registry in the Prometheus text format. With a token, a scrape
 // must send Authorization: Bearer <token>.
 func (m *Metrics) Handler(token string) http.Handler {

@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,8 +125,8 @@ func run(ctx context.Context, o options) error {
 
 	fmt.Printf("loadtest: %d receivers, %d connections, %s per run, %d rounds, load from %s, gateway on %s, database %s\n\n",
 		o.receivers, o.conns, o.duration, o.rounds, o.generator, gw.url, dialect(o.dbURL))
-	fmt.Println("| path | bare req/s | gateway req/s | ratio | gateway p50 | gateway p99 | unexpected answers | gateway RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| path | bare req/s | gateway req/s | ratio | gateway p50 | gateway p99 | unexpected answers | gateway RSS | writes per commit |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, p := range o.paths {
 		gen, ok := generators[p]
 		if !ok {
@@ -144,6 +145,10 @@ func run(ctx context.Context, o options) error {
 					base = gw.url
 				}
 				var r result
+				var before commitCounts
+				if who == "gateway" {
+					before = gw.groupCommits(ctx)
+				}
 				if o.generator == "wrk" {
 					r, err = driveWrk(ctx, base, tokens, p, o, tmp)
 				} else {
@@ -159,6 +164,7 @@ func run(ctx context.Context, o options) error {
 					bareRuns = append(bareRuns, r)
 				} else {
 					r.rssKiB = gw.rssKiB()
+					r.perCommit = gw.groupCommits(ctx).since(before)
 					gwRuns = append(gwRuns, r)
 					// The outbox goes on delivering what the run queued; a bare run
 					// measured meanwhile would share the CPU with it and flatter
@@ -170,8 +176,8 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 		b, g := median(bareRuns), median(gwRuns)
-		fmt.Printf("| %s | %.0f | %.0f | %.3f× | %s | %s | %d | %d MiB |\n", p, b.rate, g.rate, g.rate/b.rate,
-			g.p50.Round(10*time.Microsecond), g.p99.Round(10*time.Microsecond), g.unexpected, g.rssKiB/1024)
+		fmt.Printf("| %s | %.0f | %.0f | %.3f× | %s | %s | %d | %d MiB | %.1f |\n", p, b.rate, g.rate, g.rate/b.rate,
+			g.p50.Round(10*time.Microsecond), g.p99.Round(10*time.Microsecond), g.unexpected, g.rssKiB/1024, g.perCommit)
 	}
 	fmt.Printf("\noutbound webhook events received by the sink while the load ran: %d\n", sink.received.Load())
 	return nil
@@ -221,6 +227,7 @@ type result struct {
 	p50, p99   time.Duration
 	unexpected int
 	rssKiB     int
+	perCommit  float64 // units of work per group commit during the run (gateway only)
 }
 
 // drive runs one closed-loop run: o.conns workers, each sending its next request as
@@ -291,9 +298,10 @@ func median(runs []result) result {
 		return v[len(v)/2]
 	}
 	out := result{
-		rate: pick(func(r result) float64 { return r.rate }),
-		p50:  time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
-		p99:  time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+		rate:      pick(func(r result) float64 { return r.rate }),
+		p50:       time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
+		p99:       time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+		perCommit: pick(func(r result) float64 { return r.perCommit }),
 	}
 	for _, r := range runs {
 		out.unexpected += r.unexpected
@@ -438,6 +446,41 @@ func (g *gateway) createReceivers(ctx context.Context, n int) ([]string, error) 
 		tokens = append(tokens, recv.Token)
 	}
 	return tokens, nil
+}
+
+// commitCounts is what the gateway's /metrics said of group commit at one moment.
+type commitCounts struct{ commits, writes float64 }
+
+// since is how many units of work shared each commit between then and c.
+func (c commitCounts) since(then commitCounts) float64 {
+	if c.commits <= then.commits {
+		return 0
+	}
+	return (c.writes - then.writes) / (c.commits - then.commits)
+}
+
+// groupCommits scrapes the gateway's group commit counters, so a run shows how many
+// deliveries shared each fsync. A failed scrape reads as zeros.
+func (g *gateway) groupCommits(ctx context.Context) commitCounts {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return commitCounts{}
+	}
+	defer resp.Body.Close()
+	var out commitCounts
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, _ := strings.Cut(sc.Text(), " ")
+		n, _ := strconv.ParseFloat(value, 64)
+		switch name {
+		case "statusgate_group_commits_total":
+			out.commits = n
+		case "statusgate_group_commit_writes_total":
+			out.writes = n
+		}
+	}
+	return out
 }
 
 func (g *gateway) api(ctx context.Context, path string, body, out any) error {

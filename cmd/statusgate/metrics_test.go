@@ -100,6 +100,15 @@ func TestMetricsEndpointIsScrapable(t *testing.T) {
 			t.Fatalf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
+	// Both deliveries were written through group commit; other work (an outbox
+	// claim, a prune) may share or add commits, so only the bounds are exact.
+	commits, writes := value("statusgate_group_commits_total", nil), value("statusgate_group_commit_writes_total", nil)
+	if commits < 1 || writes < 2 || writes < commits {
+		t.Fatalf("group commits = %v holding %v writes, want at least 1 holding the 2 deliveries", commits, writes)
+	}
+	if failed := value("statusgate_group_commit_failures_total", nil); failed != 0 {
+		t.Fatalf("group commit failures = %v, want 0", failed)
+	}
 	if downManual != 1 {
 		t.Fatalf("transitions to down by manual = %v, want 1", downManual)
 	}

@@ -134,6 +134,17 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.metrics = metrics.New()
 	m.metrics.DBStats(db.SQL())
+	// Writes per commit (the second over the first) says how much group commit shares
+	// an fsync; failures are batches answered 503.
+	m.metrics.Counter("group_commits_total", "Transactions group commit committed.", func() float64 {
+		return float64(db.GroupCommitStats().Commits)
+	})
+	m.metrics.Counter("group_commit_writes_total", "Units of work (a delivery, a prune step, an outbox claim) those transactions held.", func() float64 {
+		return float64(db.GroupCommitStats().Committed)
+	})
+	m.metrics.Counter("group_commit_failures_total", "Group transactions that could not commit; each of their requests was answered 503.", func() float64 {
+		return float64(db.GroupCommitStats().Failed)
+	})
 	registry, err := notifiers(m.Config, notify.NewClient(m.Config.OutboundAllowPrivate, m.Config.NotifyWorkers), m.NowFunc)
 	if err != nil {
 		return err
