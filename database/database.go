@@ -52,6 +52,7 @@ type DB struct {
 	unlock  func() error // releases the SQLite file lock
 	group   *groupCommit // InGroupTx's workers (groupcommit.go)
 	writes  *tableWrites // WriteCount's counts; nil on PostgreSQL
+	reader  *gorm.DB     // Reader's read-only pool on SQLite; nil on PostgreSQL
 }
 
 // Options tune Open. The zero value is fine.
@@ -75,19 +76,13 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cfg := &gorm.Config{
-		TranslateError: true,
-		Logger:         gormlogger.Discard,
-		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		// Every multi-statement write opens its own transaction through InTx; gorm's
-		// implicit per-statement transactions would only add round trips.
-		SkipDefaultTransaction: true,
-	}
+	cfg := gormConfig()
 	var (
 		dialector gorm.Dialector
 		dialect   Dialect
 		unlock    = func() error { return nil }
 		writes    *tableWrites
+		dsn       string // SQLite's, for the readers
 		err       error
 	)
 	// Until the store is handed out, a failure releases the SQLite lock.
@@ -116,7 +111,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		// by gorm's PrepareStmt: a statement that first runs inside a transaction is
 		// prepared on it and closed with it, so PrepareStmt parses as often as before.
 		writes = &tableWrites{}
-		dialector = &gormsqlite.Dialector{Conn: openSQLite(sqliteDSN(path), writes)}
+		dsn = sqliteDSN(path)
+		dialector = &gormsqlite.Dialector{Conn: openSQLite(dsn, writes)}
 		dialect = SQLite
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialector = postgres.New(postgres.Config{
@@ -157,8 +153,28 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	if dialect == SQLite {
+		// Opened once the schema is there, so a reader never sees a file mid-migration.
+		if db.reader, err = openSQLiteReader(dsn, gormConfig()); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
 	db.group = newGroupCommit(db, opts.GroupCommit)
 	return db, nil
+}
+
+// gormConfig is how every gorm handle of a store is set up; gorm.Open takes the
+// config over, so each handle gets its own.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		TranslateError: true,
+		Logger:         gormlogger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Every multi-statement write opens its own transaction through InTx; gorm's
+		// implicit per-statement transactions would only add round trips.
+		SkipDefaultTransaction: true,
+	}
 }
 
 // sqliteDSN turns a path into a DSN with the settings SQLite needs to be a safe store:
@@ -213,6 +229,11 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.group.close()
 	err := db.SQL().Close()
+	if db.reader != nil {
+		if pool, poolErr := db.reader.DB(); poolErr == nil {
+			err = errors.Join(err, pool.Close())
+		}
+	}
 	if db.unlock != nil {
 		err = errors.Join(err, db.unlock())
 	}
