@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -76,5 +77,23 @@ func TestDeliveryLogLayoutKeepsTheLog(t *testing.T) {
 	}
 	if len(indexes) != 1 || indexes[0] != "deliveries_receiver_newest" {
 		t.Fatalf("indexes of deliveries after 0010: %v, want deliveries_receiver_newest alone", indexes)
+	}
+	// 0011: the index also carries what decides a row's part of the log, so the
+	// prune's reads and keptLog never look up the rows themselves.
+	cols, err := db.QueryContext(ctx, "SELECT name FROM pragma_index_info('deliveries_receiver_newest') ORDER BY seqno")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cols.Close()
+	var names []string
+	for cols.Next() {
+		var name string
+		if err := cols.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if got, want := strings.Join(names, ","), "receiver_id,received_at,id,result,error_code"; got != want {
+		t.Fatalf("deliveries_receiver_newest covers (%s), want (%s)", got, want)
 	}
 }
