@@ -221,12 +221,17 @@ func TestBatchedDeliveriesFollowEachOther(t *testing.T) {
 			answers := make([]apitest.Answer, len(steps))
 			errs := make([]error, len(steps))
 			var wg sync.WaitGroup
+			var answered atomic.Int64
 			for i, s := range steps {
 				wg.Go(func() {
 					answers[i], errs[i] = sendWebhook(f.inboundURL(s.token), bytes.NewReader([]byte(fmt.Sprintf(`{"status":%q}`, s.status))), nil)
+					answered.Add(1)
 				})
-				for db.GroupCommitStats().Waiting < int64(i+1) {
-					time.Sleep(time.Millisecond) // queued in order: a condition, not a duration
+				// Queued in order: a condition, not a duration. The answered count
+				// belongs in it: once the last step is queued the first batch is
+				// released, and may be answered before this loop looks again.
+				for db.GroupCommitStats().Waiting+answered.Load() < int64(i+1) {
+					time.Sleep(time.Millisecond)
 				}
 			}
 			wg.Wait()
