@@ -26,7 +26,25 @@ type immediateConnector struct {
 }
 
 func (c immediateConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.dsn)
+	inner, err := openSQLiteConn(c.drv, c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	hooker, ok := inner.(preUpdateHooker)
+	if !ok {
+		_ = inner.Close()
+		return nil, fmt.Errorf("sqlite driver connection %T has no pre-update hook", inner)
+	}
+	hooker.RegisterPreUpdateHook(c.writes.hook)
+	return immediateConn{newStmtCachingConn(inner)}, nil
+}
+
+func (c immediateConnector) Driver() driver.Driver { return c.drv }
+
+// openSQLiteConn opens one driver connection on dsn, with the methods the
+// connectors need of it.
+func openSQLiteConn(drv driver.Driver, dsn string) (sqliteConn, error) {
+	conn, err := drv.Open(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -35,16 +53,8 @@ func (c immediateConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sqlite driver connection %T lacks the context methods", conn)
 	}
-	hooker, ok := conn.(preUpdateHooker)
-	if !ok {
-		_ = conn.Close()
-		return nil, fmt.Errorf("sqlite driver connection %T has no pre-update hook", conn)
-	}
-	hooker.RegisterPreUpdateHook(c.writes.hook)
-	return immediateConn{newStmtCachingConn(inner)}, nil
+	return inner, nil
 }
-
-func (c immediateConnector) Driver() driver.Driver { return c.drv }
 
 // sqliteConn is what the driver's connection implements; immediateConn keeps all of
 // it and replaces only how a transaction begins.

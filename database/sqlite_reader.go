@@ -26,14 +26,9 @@ type readerConnector struct {
 }
 
 func (c readerConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.dsn)
+	inner, err := openSQLiteConn(c.drv, c.dsn)
 	if err != nil {
 		return nil, err
-	}
-	inner, ok := conn.(sqliteConn)
-	if !ok {
-		_ = conn.Close()
-		return nil, fmt.Errorf("sqlite driver connection %T lacks the context methods", conn)
 	}
 	return newStmtCachingConn(inner), nil
 }
