@@ -45,6 +45,7 @@ type options struct {
 	apiKey    string
 	binary    string
 	generator string
+	walCensus bool
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.apiKey, "api-key", "", "admin key, when the database already has an organization")
 	flag.StringVar(&o.binary, "binary", "", "gateway binary (default: go build ./cmd/statusgate)")
 	flag.StringVar(&o.generator, "generator", "auto", "load generator: wrk, go (this process's HTTP client), or auto (wrk when it is on PATH)")
+	flag.BoolVar(&o.walCensus, "wal-census", false, "after each gateway run on SQLite, count the WAL's frames per commit by table and index")
 	flag.Parse()
 	o.paths = strings.Split(paths, ",")
 	if o.generator == "auto" {
@@ -96,6 +98,11 @@ func run(ctx context.Context, o options) error {
 	if o.dbURL == "" {
 		o.dbURL = "sqlite://" + filepath.Join(tmp, "load.db")
 	}
+	sqlitePath, onSQLite := strings.CutPrefix(o.dbURL, "sqlite://")
+	if o.walCensus && !onSQLite {
+		return errors.New("-wal-census reads a SQLite WAL: it needs the default database or a sqlite:// URL")
+	}
+	var censuses []pathCensus
 	gw, err := startGateway(ctx, o, tmp)
 	if err != nil {
 		return err
@@ -133,6 +140,7 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("unknown path %q", p)
 		}
 		var bareRuns, gwRuns []result
+		census := walCensus{frames: map[string]int{}}
 		for round := 0; round < o.rounds; round++ {
 			// Alternate who goes first, so drift (thermal, page cache) falls on both.
 			order := []string{"bare", "gateway"}
@@ -166,6 +174,13 @@ func run(ctx context.Context, o options) error {
 					r.rssKiB = gw.rssKiB()
 					r.perCommit = gw.groupCommits(ctx).since(before)
 					gwRuns = append(gwRuns, r)
+					if o.walCensus {
+						c, err := takeWALCensus(ctx, sqlitePath, filepath.Join(tmp, "census"))
+						if err != nil {
+							return err
+						}
+						census = census.add(c)
+					}
 					// The outbox goes on delivering what the run queued; a bare run
 					// measured meanwhile would share the CPU with it and flatter
 					// every ratio.
@@ -178,8 +193,15 @@ func run(ctx context.Context, o options) error {
 		b, g := median(bareRuns), median(gwRuns)
 		fmt.Printf("| %s | %.0f | %.0f | %.3f× | %s | %s | %d | %d MiB | %.1f |\n", p, b.rate, g.rate, g.rate/b.rate,
 			g.p50.Round(10*time.Microsecond), g.p99.Round(10*time.Microsecond), g.unexpected, g.rssKiB/1024, g.perCommit)
+		if o.walCensus {
+			censuses = append(censuses, pathCensus{p, census})
+		}
 	}
 	fmt.Printf("\noutbound webhook events received by the sink while the load ran: %d\n", sink.received.Load())
+	for _, c := range censuses {
+		fmt.Println()
+		c.census.report(os.Stdout, c.path, 12)
+	}
 	return nil
 }
 
