@@ -179,7 +179,7 @@ func run(ctx context.Context, o options) error {
 						if err != nil {
 							return err
 						}
-						census = census.add(c)
+						census.add(c)
 					}
 					// The outbox goes on delivering what the run queued; a bare run
 					// measured meanwhile would share the CPU with it and flatter
@@ -470,19 +470,24 @@ func (g *gateway) createReceivers(ctx context.Context, n int) ([]string, error) 
 	return tokens, nil
 }
 
-// commitCounts is what the gateway's /metrics said of group commit at one moment.
-type commitCounts struct{ commits, writes float64 }
+// commitCounts is what the gateway's /metrics said of group commit at one moment;
+// ok is false when the scrape failed or lacked the counters.
+type commitCounts struct {
+	commits, writes float64
+	ok              bool
+}
 
-// since is how many units of work shared each commit between then and c.
+// since is how many units of work shared each commit between then and c (0: not
+// measured, since a scrape failed or nothing committed).
 func (c commitCounts) since(then commitCounts) float64 {
-	if c.commits <= then.commits {
+	if !c.ok || !then.ok || c.commits <= then.commits {
 		return 0
 	}
 	return (c.writes - then.writes) / (c.commits - then.commits)
 }
 
 // groupCommits scrapes the gateway's group commit counters, so a run shows how many
-// deliveries shared each fsync. A failed scrape reads as zeros.
+// deliveries shared each fsync.
 func (g *gateway) groupCommits(ctx context.Context) commitCounts {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -490,18 +495,26 @@ func (g *gateway) groupCommits(ctx context.Context) commitCounts {
 		return commitCounts{}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return commitCounts{}
+	}
 	var out commitCounts
+	found := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, _ := strings.Cut(sc.Text(), " ")
-		n, _ := strconv.ParseFloat(value, 64)
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
 		switch name {
 		case "statusgate_group_commits_total":
-			out.commits = n
+			out.commits, found = n, found+1
 		case "statusgate_group_commit_writes_total":
-			out.writes = n
+			out.writes, found = n, found+1
 		}
 	}
+	out.ok = sc.Err() == nil && found == 2
 	return out
 }
 

@@ -98,12 +98,11 @@ type walCensus struct {
 }
 
 // add counts other's commits and frames into c.
-func (c walCensus) add(other walCensus) walCensus {
+func (c *walCensus) add(other walCensus) {
 	c.commits += other.commits
 	for name, n := range other.frames {
 		c.frames[name] += n
 	}
-	return c
 }
 
 // pathCensus is the census of a path's gateway runs.
@@ -199,15 +198,15 @@ func copyFile(from, to string) error {
 
 // report writes the b-trees that took the most frames, per commit, at most top.
 func (c walCensus) report(w io.Writer, path string, top int) {
+	if c.commits == 0 {
+		fmt.Fprintf(w, "WAL census, %s path: no commit in the WAL's current generation\n", path)
+		return
+	}
 	total := 0
 	names := make([]string, 0, len(c.frames))
 	for name, n := range c.frames {
 		total += n
 		names = append(names, name)
-	}
-	if c.commits == 0 {
-		fmt.Fprintf(w, "WAL census, %s path: no commit in the WAL's current generation\n", path)
-		return
 	}
 	sort.Slice(names, func(i, j int) bool {
 		if c.frames[names[i]] != c.frames[names[j]] {
