@@ -13,7 +13,10 @@ import (
 	"github.com/statusgate/statusgate/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	database.CrashWriterIfAsked()
+	dbtest.Main(m)
+}
 
 // openGrouped opens a fresh database with the given group commit options and the
 // tables the tests write: gc_rows, and gc_child whose parent is checked only at
