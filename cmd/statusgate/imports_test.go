@@ -54,7 +54,9 @@ var rooms = map[string]room{
 	"receiver":     {internal: []string{"mapping", "services", "database", "rest", "apierr", "secrets"}, anyThirdParty: true},
 	"orgs":         {internal: []string{"database", "rest", "apierr", "secrets"}, anyThirdParty: true},
 
-	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/libtnb/sqlite", "modernc.org/sqlite", "github.com/jackc/pgx/v5"}},
+	// modernc.org/libc is the SQLite driver's own C runtime, which the WAL VFS
+	// (database/sqlite_walvfs.go) allocates and copies with.
+	"database":   {internal: []string{"migrations"}, thirdParty: []string{"gorm.io", "github.com/libtnb/sqlite", "modernc.org/sqlite", "modernc.org/libc", "github.com/jackc/pgx/v5"}},
 	"migrations": {},
 	"apierr":     {thirdParty: []string{"github.com/labstack/echo/v4"}},
 	"rest":       {internal: []string{"apierr"}, thirdParty: []string{"github.com/labstack/echo/v4", "github.com/google/uuid", "golang.org/x/time"}},
