@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,4 +153,21 @@ func shapeOf(t reflect.Type) *rowShape {
 	}
 	shapes.Store(t, shape)
 	return shape
+}
+
+// SetClause is an UPDATE's "a = ?, b = ?" for cols, and its arguments in that order.
+// cols must name columns of the caller's choosing, never a sender's; they are
+// sorted, so each set of columns is one statement text and one cached statement.
+func SetClause(cols map[string]any) (string, []any) {
+	names := slices.Sorted(maps.Keys(cols))
+	var b strings.Builder
+	args := make([]any, 0, len(names)+4)
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name + " = ?")
+		args = append(args, cols[name])
+	}
+	return b.String(), args
 }

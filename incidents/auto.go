@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -277,28 +278,30 @@ func (s *Store) touch(ctx context.Context, id uuid.UUID, changes map[string]any,
 	return nil
 }
 
-// openAutoWhere finds a service's open automatic incident through
-// incidents_one_open_auto. automatic is written out, not bound: a store can use a
-// partial index only where it can prove the index's predicate from the query's
-// text, and PostgreSQL's generic plan for automatic = ? read every open incident
-// of every organization instead.
-var openAutoWhere = map[database.Dialect]string{
-	database.SQLite:   "service_id = ? AND automatic = 1 AND resolved_at IS NULL",
-	database.Postgres: "service_id = ? AND automatic AND resolved_at IS NULL",
+// openAutoSQL reads a service's open automatic incident through
+// incidents_one_open_auto, locking it on PostgreSQL. automatic is written out, not
+// bound: a store can use a partial index only where it can prove the index's
+// predicate from the query's text, and PostgreSQL's generic plan for automatic = ?
+// read every open incident of every organization instead. It is written by hand,
+// not with gorm, because every change of a watched service runs it on the writer.
+var openAutoSQL = map[database.Dialect]string{
+	database.SQLite: "SELECT " + database.Columns(incidentRow{}, "") +
+		" FROM incidents WHERE service_id = ? AND automatic = 1 AND resolved_at IS NULL LIMIT 1",
+	database.Postgres: "SELECT " + database.Columns(incidentRow{}, "") +
+		" FROM incidents WHERE service_id = ? AND automatic AND resolved_at IS NULL LIMIT 1 FOR " + database.LockStrength,
 }
 
 // openAuto returns the service's open automatic incident, locked, or nil.
 func (s *Store) openAuto(ctx context.Context, serviceID uuid.UUID) (*incidentRow, error) {
-	var rows []incidentRow
-	err := s.db.ForUpdate(s.db.Conn(ctx)).
-		Where(openAutoWhere[s.db.Dialect()], serviceID).Limit(1).Find(&rows).Error
+	var row incidentRow
+	err := s.db.QueryRow(ctx, openAutoSQL[s.db.Dialect()], serviceID).Scan(database.ScanInto(&row)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading open automatic incident: %w", err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &rows[0], nil
+	return &row, nil
 }
 
 // pending returns the service's pending row, or nil.

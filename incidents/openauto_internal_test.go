@@ -28,10 +28,10 @@ func TestOpenAutoUsesItsIndexInEveryPlan(t *testing.T) {
 		svc, org, now, now, now)
 	dbtest.Exec(t, db, "INSERT INTO incidents (id, org_id, service_id, title, status, severity, automatic, started_at, created_at, updated_at)"+
 		" SELECT gen_random_uuid(), ?, id, 'down', 'investigating', 'major', true, ?, ?, ? FROM services", org, now, now, now)
-	where := strings.Replace(openAutoWhere[database.Postgres], "?", "$1", 1)
+	query := strings.Replace(openAutoSQL[database.Postgres], "?", "$1", 1)
 	var plan string
 	err := db.InTx(ctx, func(ctx context.Context) (err error) {
-		for _, stmt := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "PREPARE open_auto(uuid) AS SELECT id FROM incidents WHERE " + where + " LIMIT 1"} {
+		for _, stmt := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "PREPARE open_auto(uuid) AS " + query} {
 			if err := db.Conn(ctx).Exec(stmt).Error; err != nil {
 				return err
 			}

@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -494,57 +491,55 @@ func nullStatus(st mapping.Status) *string {
 // transaction, which waits on each; on SQLite a statement costs no round trip, and
 // the three stay apart.
 func (s *Store) writeChange(ctx context.Context, cols map[string]any, ch Change) error {
-	conn := s.db.Conn(ctx)
 	h := historyRow{
 		ID: uuid.Must(uuid.NewV7()), ServiceID: ch.Service.ID, Status: string(ch.To), StartedAt: ch.At,
 		Source: ch.Source, ReceiverID: ch.ReceiverID, DeliveryID: ch.DeliveryID, Message: ch.Message,
 	}
 	if s.db.Dialect() == database.Postgres {
 		q, args := changeSQL(cols, h)
-		if err := conn.Exec(q, args...).Error; err != nil {
+		if _, err := s.db.Exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("updating service status and history: %w", err)
 		}
 		return nil
 	}
-	if err := conn.Model(&serviceRow{}).Where("id = ?", h.ServiceID).Updates(cols).Error; err != nil {
+	// SQLite: three statements without gorm, whose building, callbacks and
+	// reflection over a map of columns cost as much of the one writer's CPU as
+	// SQLite's work on them.
+	set, args := database.SetClause(cols)
+	if _, err := s.db.Exec(ctx, "UPDATE services SET "+set+" WHERE id = ?", append(args, h.ServiceID)...); err != nil {
 		return fmt.Errorf("updating service status: %w", err)
 	}
-	if err := conn.Model(&historyRow{}).Where("service_id = ? AND ended_at IS NULL", h.ServiceID).
-		Update("ended_at", h.StartedAt).Error; err != nil {
+	if _, err := s.db.Exec(ctx, closeIntervalSQL, h.StartedAt, h.ServiceID); err != nil {
 		return fmt.Errorf("closing status interval: %w", err)
 	}
-	if err := conn.Create(&h).Error; err != nil {
+	if _, err := s.db.Exec(ctx, openIntervalSQL, h.ID, h.ServiceID, h.Status, h.StartedAt, h.Source, h.ReceiverID, h.DeliveryID, h.Message); err != nil {
 		return fmt.Errorf("recording status interval: %w", err)
 	}
 	return nil
 }
+
+const (
+	closeIntervalSQL = "UPDATE status_history SET ended_at = ? WHERE service_id = ? AND ended_at IS NULL"
+	openIntervalSQL  = "INSERT INTO status_history (id, service_id, status, started_at, source, receiver_id, delivery_id, message)" +
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 // changeSQL is writeChange's statement on PostgreSQL: the service's UPDATE and the
 // open interval's in CTEs, and the new interval's INSERT. The INSERT reads its row
 // from a count of the closed intervals, so the old interval is closed before the new
 // one goes into status_history_one_open (the sub-statements of one WITH run in no
 // given order otherwise), and its values are cast, since a SELECT list does not take
-// its types from the INSERT's columns. cols names columns of this package's choosing,
-// never a sender's, sorted so each set of columns is one statement text.
+// its types from the INSERT's columns.
 func changeSQL(cols map[string]any, h historyRow) (string, []any) {
-	names := slices.Sorted(maps.Keys(cols))
-	var b strings.Builder
-	args := make([]any, 0, len(names)+11)
-	b.WriteString("WITH svc AS (UPDATE services SET ")
-	for i, name := range names {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(name + " = ?")
-		args = append(args, cols[name])
-	}
-	b.WriteString(" WHERE id = ?), closed AS (UPDATE status_history SET ended_at = ? WHERE service_id = ? AND ended_at IS NULL RETURNING 1)" +
+	set, args := database.SetClause(cols)
+	q := "WITH svc AS (UPDATE services SET " + set + " WHERE id = ?)," +
+		" closed AS (UPDATE status_history SET ended_at = ? WHERE service_id = ? AND ended_at IS NULL RETURNING 1)" +
 		" INSERT INTO status_history (id, service_id, status, started_at, source, receiver_id, delivery_id, message)" +
 		" SELECT CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS text), CAST(? AS uuid), CAST(? AS uuid), CAST(? AS text)" +
-		" FROM (SELECT count(*) FROM closed) AS c")
+		" FROM (SELECT count(*) FROM closed) AS c"
 	args = append(args, h.ServiceID, h.StartedAt, h.ServiceID,
 		h.ID, h.ServiceID, h.Status, h.StartedAt, h.Source, h.ReceiverID, h.DeliveryID, h.Message)
-	return b.String(), args
+	return q, args
 }
 
 func statusPtr(s *string) *mapping.Status {
