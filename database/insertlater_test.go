@@ -406,3 +406,43 @@ func TestGather(t *testing.T) {
 		})
 	}
 }
+
+// Insert writes its row at once, inside the transaction (a later statement of the
+// same transaction reads it), with the automatic creation time gorm would set, and
+// a second row with the same key fails as ErrDuplicate, as gorm's Create does.
+func TestInsert(t *testing.T) {
+	for _, d := range dbtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			db := openInsertLater(t, d)
+			ctx := context.Background()
+			if err := db.Conn(ctx).Exec(`CREATE TABLE il_stamped (id TEXT PRIMARY KEY, created_at TIMESTAMP NOT NULL, note TEXT NOT NULL)`).Error; err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now().Add(-time.Second)
+			var seen int64
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				if err := db.Insert(ctx, &ilStamped{ID: "a", Note: "first"}); err != nil {
+					return err
+				}
+				return db.Conn(ctx).Table("il_stamped").Where("note = ?", "first").Count(&seen).Error
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen != 1 {
+				t.Fatalf("the transaction read %d of the row it inserted, want 1", seen)
+			}
+			var got ilStamped
+			if err := db.Conn(ctx).Take(&got, "id = ?", "a").Error; err != nil {
+				t.Fatal(err)
+			}
+			if got.Note != "first" || got.CreatedAt.Before(before) || got.CreatedAt.After(time.Now().Add(time.Second)) {
+				t.Fatalf("stored %+v, want note first and created_at about now", got)
+			}
+			err = db.InTx(ctx, func(ctx context.Context) error { return db.Insert(ctx, &ilStamped{ID: "a", Note: "second"}) })
+			if !errors.Is(err, database.ErrDuplicate) {
+				t.Fatalf("inserting the same key again: %v, want ErrDuplicate", err)
+			}
+		})
+	}
+}

@@ -244,7 +244,7 @@ func (s *Store) openAutoIncident(ctx context.Context, orgID, serviceID uuid.UUID
 		Status: StatusInvestigating, Severity: severityFor(peak, configured), Automatic: true, Impact: &impact,
 		OpenAfterSeconds: openAfter, StartedAt: since, CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.db.Conn(ctx).Create(&row).Error
+	err := s.db.Insert(ctx, &row)
 	if errors.Is(err, database.ErrDuplicate) {
 		return row, fmt.Errorf("opening incident: %w", errAutoAlreadyOpen)
 	}
@@ -269,10 +269,12 @@ func (s *Store) resolveAuto(ctx context.Context, inc incidentRow, at time.Time, 
 	return s.addUpdateOf(ctx, inc, KindResolved, &operational, message, at)
 }
 
-// touch writes changes to an incident and moves its updated_at.
+// touch writes changes to an incident and moves its updated_at, by hand rather than
+// with gorm's Updates: every change of a watched service runs it on the writer.
 func (s *Store) touch(ctx context.Context, id uuid.UUID, changes map[string]any, now time.Time) error {
 	changes["updated_at"] = now
-	if err := s.db.Conn(ctx).Model(&incidentRow{}).Where("id = ?", id).Updates(changes).Error; err != nil {
+	set, args := database.SetClause(changes)
+	if _, err := s.db.Exec(ctx, "UPDATE incidents SET "+set+" WHERE id = ?", append(args, id)...); err != nil {
 		return fmt.Errorf("updating incident: %w", err)
 	}
 	return nil

@@ -162,7 +162,20 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]claimed, error) {
 				return err
 			}
 		}
-		if err := conn.Raw(q, now.Add(o.lease), o.workerID, true, now, now, n).Scan(&ids).Error; err != nil {
+		// Scanned by hand, not by gorm's Raw: claims run on SQLite's one writer.
+		rows, err := o.db.Query(ctx, q, now.Add(o.lease), o.workerID, true, now, now, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id uuid.UUID
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if postgres {
