@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -148,5 +149,61 @@ func TestBatchLockReadsServicesByID(t *testing.T) {
 	}
 	if strings.Contains(plan, "services_org_id_name_key_key") {
 		t.Fatalf("the batch lock reads services through their organization's index:\n%s", plan)
+	}
+}
+
+// fixedPrefetch hands every key the same lockedBoth, as if the batch had locked it.
+type fixedPrefetch struct{ both lockedBoth }
+
+func (f fixedPrefetch) Prefetch(_ context.Context, keys []any) ([]any, error) {
+	values := make([]any, len(keys))
+	for i := range values {
+		values[i] = f.both
+	}
+	return values, nil
+}
+
+// A delivery that locks only its receiver (a failure, an ignored word) takes the
+// receiver from its batch's lock on PostgreSQL, as one to its fixed service does,
+// and is still sent round again when the receiver it was evaluated with has
+// changed since.
+func TestReceiverOnlyLockTakesTheBatchLock(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t, database.Postgres)
+	ctx := context.Background()
+	org := dbtest.Org(t, db)
+	key := batchRows(t, db, org, org, 1)[0]
+	s := NewStore(StoreConfig{DB: db, Services: services.NewStore(db, services.Options{})})
+	stored, err := s.getRow(ctx, org, key.receiverID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := func(prefetched receiverRow) (receiverRow, error) {
+		var got receiverRow
+		ctx := database.WithPrefetch(ctx, fixedPrefetch{lockedBoth{row: prefetched}}, key)
+		err := db.InGroupTx(ctx, func(ctx context.Context) (err error) {
+			got, _, err = s.lockForDelivery(ctx, active{row: stored}, false)
+			return err
+		})
+		return got, err
+	}
+
+	// SilencedAt is not configuration (sameConfig ignores it): a value the database
+	// does not hold shows the row came from the batch, not from a statement.
+	marked := stored
+	mark := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+	marked.SilencedAt = &mark
+	got, err := lock(marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SilencedAt == nil || !got.SilencedAt.Equal(mark) {
+		t.Fatalf("lockForDelivery returned %+v; want the batch's row, not one it read itself", got)
+	}
+
+	changed := stored
+	changed.UpdatedAt = stored.UpdatedAt.Add(time.Second)
+	if _, err := lock(changed); !errors.Is(err, errStaleConfig) {
+		t.Fatalf("with the receiver changed since evaluation: %v, want errStaleConfig", err)
 	}
 }
