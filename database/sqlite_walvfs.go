@@ -45,8 +45,8 @@ const (
 	// walBufferLimit bounds the memory one WAL file holds back; a transaction
 	// bigger than this (a migration, a large prune) is written in pieces of it.
 	walBufferLimit = 1 << 20
-	// unixWriteLimit is the most the unix VFS writes in one pwrite: 32 frames of
-	// 4 KiB pages.
+	// unixWriteLimit is the most the unix VFS writes in one pwrite, just under
+	// 128 KiB: 31 frames of 4 KiB pages.
 	unixWriteLimit = 128<<10 - 1
 )
 
