@@ -512,17 +512,13 @@ func (s *Store) writeChange(ctx context.Context, cols map[string]any, ch Change)
 	if _, err := s.db.Exec(ctx, closeIntervalSQL, h.StartedAt, h.ServiceID); err != nil {
 		return fmt.Errorf("closing status interval: %w", err)
 	}
-	if _, err := s.db.Exec(ctx, openIntervalSQL, h.ID, h.ServiceID, h.Status, h.StartedAt, h.Source, h.ReceiverID, h.DeliveryID, h.Message); err != nil {
+	if err := s.db.Insert(ctx, &h); err != nil {
 		return fmt.Errorf("recording status interval: %w", err)
 	}
 	return nil
 }
 
-const (
-	closeIntervalSQL = "UPDATE status_history SET ended_at = ? WHERE service_id = ? AND ended_at IS NULL"
-	openIntervalSQL  = "INSERT INTO status_history (id, service_id, status, started_at, source, receiver_id, delivery_id, message)" +
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+const closeIntervalSQL = "UPDATE status_history SET ended_at = ? WHERE service_id = ? AND ended_at IS NULL"
 
 // changeSQL is writeChange's statement on PostgreSQL: the service's UPDATE and the
 // open interval's in CTEs, and the new interval's INSERT. The INSERT reads its row
