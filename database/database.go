@@ -53,6 +53,9 @@ type DB struct {
 	group   *groupCommit // InGroupTx's workers (groupcommit.go)
 	writes  *tableWrites // WriteCount's counts; nil on PostgreSQL
 	reader  *gorm.DB     // Reader's read-only pool on SQLite; nil on PostgreSQL
+	// checkpoints copies SQLite's WAL into the file beside the writer
+	// (sqlite_checkpoint.go); nil on PostgreSQL and for a SharedFile command.
+	checkpoints *checkpointer
 }
 
 // Options tune Open. The zero value is fine.
@@ -162,6 +165,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 			_ = sqlDB.Close()
 			return nil, err
 		}
+		if !opts.SharedFile {
+			db.checkpoints = startCheckpointer(dsn, logger)
+		}
 	}
 	db.group = newGroupCommit(db, opts.GroupCommit)
 	return db, nil
@@ -233,7 +239,8 @@ func (db *DB) Ping(ctx context.Context) error {
 // releases the SQLite file lock.
 func (db *DB) Close() error {
 	db.group.close()
-	err := db.SQL().Close()
+	err := db.checkpoints.close()
+	err = errors.Join(err, db.SQL().Close())
 	if db.reader != nil {
 		if pool, poolErr := db.reader.DB(); poolErr == nil {
 			err = errors.Join(err, pool.Close())
@@ -263,6 +270,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return rows.flush(tx)
 	})
 	if err == nil {
+		db.checkpoints.committed()
 		for _, f := range hooks.funcs {
 			f()
 		}

@@ -369,6 +369,7 @@ func (g *groupCommit) pass(batch []*groupJob, results []error, hooks []*afterCom
 	}
 	g.commits.Add(1)
 	g.committed.Add(int64(ok))
+	g.db.checkpoints.committed()
 	return nil
 }
 
