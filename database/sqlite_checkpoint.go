@@ -19,7 +19,7 @@ import (
 // every SQLite path (docs/DECISIONS.md, Fast path).
 //
 // The checkpointer runs PASSIVE checkpoints on a connection of its own, shortly
-// after each commit. A passive checkpoint takes neither the writer's lock nor a
+// after commits. A passive checkpoint takes neither the writer's lock nor a
 // reader's: it copies what is committed while the writer goes on appending, so it
 // costs the writer nothing but the disk it shares. What the writer's own
 // autocheckpoint finds left is the last few commits, and that one still matters:
@@ -34,8 +34,11 @@ import (
 
 const (
 	// checkpointAfter is how long the checkpointer lets commits gather after one
-	// before it copies them: one database sync for many commits' pages.
-	checkpointAfter = 10 * time.Millisecond
+	// before it copies them: one database sync for many commits' pages. Each sync
+	// shares the disk with the fsync every commit waits for: after 10 ms the
+	// unchanged path lost 8 % of its req/s (and the hot path's p99 was 20-25 ms),
+	// after 100 ms it lost nothing (and the hot path's p99 was 31 ms, from 36-40).
+	checkpointAfter = 100 * time.Millisecond
 	// checkpointIdle is how often it looks when it hears of no commit (a write
 	// outside group commit and InTx, which do not tell it).
 	checkpointIdle = time.Second
