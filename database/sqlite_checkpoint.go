@@ -32,17 +32,12 @@ import (
 // a checkpoint syncs the WAL before it copies and the database file after, as the
 // writer's checkpoints do.
 
-const (
-	// checkpointAfter is how long the checkpointer lets commits gather after one
-	// before it copies them: one database sync for many commits' pages. Each sync
-	// shares the disk with the fsync every commit waits for: after 10 ms the
-	// unchanged path lost 8 % of its req/s (and the hot path's p99 was 20-25 ms),
-	// after 100 ms it lost nothing (and the hot path's p99 was 31 ms, from 36-40).
-	checkpointAfter = 100 * time.Millisecond
-	// checkpointIdle is how often it looks when it hears of no commit (a write
-	// outside group commit and InTx, which do not tell it).
-	checkpointIdle = time.Second
-)
+// checkpointAfter is how long the checkpointer lets commits gather after one
+// before it copies them: one database sync for many commits' pages. Each sync
+// shares the disk with the fsync every commit waits for: after 10 ms the
+// unchanged path lost 8 % of its req/s (and the hot path's p99 was 20-25 ms),
+// after 100 ms it lost nothing (and the hot path's p99 was 31 ms, from 36-40).
+const checkpointAfter = 100 * time.Millisecond
 
 // checkpointer is a SQLite store's background checkpoints.
 type checkpointer struct {
@@ -76,24 +71,22 @@ func (c *checkpointer) committed() {
 	}
 }
 
+// run checkpoints checkpointAfter after it hears of a commit. A commit made while
+// it waits or copies leaves word in kick, so the last commit is always copied; a
+// write outside group commit and InTx, which does not tell it, is copied with the
+// next commit's pages or by the writer's own checkpoint.
 func (c *checkpointer) run() {
 	defer close(c.done)
-	idle := time.NewTicker(checkpointIdle)
-	defer idle.Stop()
-	gather := time.NewTimer(0)
-	<-gather.C
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-idle.C:
 		case <-c.kick:
-			gather.Reset(checkpointAfter)
-			select {
-			case <-c.stop:
-				return
-			case <-gather.C:
-			}
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(checkpointAfter):
 		}
 		if err := c.checkpoint(context.Background()); err != nil {
 			c.logger.Warn("database: background checkpoint", slog.Any("err", err))

@@ -273,8 +273,7 @@ func (s *Store) resolveAuto(ctx context.Context, inc incidentRow, at time.Time, 
 // with gorm's Updates: every change of a watched service runs it on the writer.
 func (s *Store) touch(ctx context.Context, id uuid.UUID, changes map[string]any, now time.Time) error {
 	changes["updated_at"] = now
-	set, args := database.SetClause(changes)
-	if _, err := s.db.Exec(ctx, "UPDATE incidents SET "+set+" WHERE id = ?", append(args, id)...); err != nil {
+	if _, err := s.db.Update(ctx, "incidents", changes, "id = ?", id); err != nil {
 		return fmt.Errorf("updating incident: %w", err)
 	}
 	return nil

@@ -397,8 +397,7 @@ func (o *Outbox) record(ctx context.Context, j claimed, a Attempt) error {
 		}
 		// Written by hand, not with gorm's Updates: on SQLite every record runs on the
 		// one writer, where gorm's work around the statement cost more than SQLite's.
-		set, args := database.SetClause(changes)
-		res, err := o.db.Exec(ctx, "UPDATE notify_deliveries SET "+set+" WHERE id = ? AND leased_by = ?", append(args, d.ID, o.workerID)...)
+		res, err := o.db.Update(ctx, "notify_deliveries", changes, "id = ? AND leased_by = ?", d.ID, o.workerID)
 		if err != nil {
 			return fmt.Errorf("updating delivery: %w", err)
 		}

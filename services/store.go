@@ -505,8 +505,7 @@ func (s *Store) writeChange(ctx context.Context, cols map[string]any, ch Change)
 	// SQLite: three statements without gorm, whose building, callbacks and
 	// reflection over a map of columns cost as much of the one writer's CPU as
 	// SQLite's work on them.
-	set, args := database.SetClause(cols)
-	if _, err := s.db.Exec(ctx, "UPDATE services SET "+set+" WHERE id = ?", append(args, h.ServiceID)...); err != nil {
+	if _, err := s.db.Update(ctx, "services", cols, "id = ?", h.ServiceID); err != nil {
 		return fmt.Errorf("updating service status: %w", err)
 	}
 	if _, err := s.db.Exec(ctx, closeIntervalSQL, h.StartedAt, h.ServiceID); err != nil {
